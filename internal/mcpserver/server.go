@@ -1,0 +1,70 @@
+// Package mcpserver assembles the MCP server: the tools of package tools on
+// an mcp-go server, with the instructions a model reads at initialize and the
+// filter that decides which tools a caller may see and call.
+package mcpserver
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+)
+
+// Name is the server name announced at initialize.
+const Name = "whmcs-mcp"
+
+// Instructions tell the model how the tools fit together.
+const Instructions = `Tools for a WHMCS billing system. Find ids first with the reads: get_clients_products (services), get_clients_addons (addon ids), get_products (upgrade targets and prices), get_payment_methods (valid paymentmethod values). ` +
+	`Status changes and upgrades are guarded: the first call changes nothing and returns a preview (a before/after diff, or WHMCS's prorated upgrade quote) with a confirmation_token, or the server asks the user directly. ` +
+	`Show the preview to the user and call again with the same arguments plus confirmation_token only if the user agrees. Never confirm on your own initiative.`
+
+// Options configure the server.
+type Options struct {
+	WHMCS   *whmcs.Client
+	Gate    tools.Gate
+	Logger  *slog.Logger
+	Version string
+	// Allowed decides, per call context, whether a tool is visible and
+	// callable; nil allows every tool.
+	Allowed func(ctx context.Context, tool string) bool
+	// ServerOptions are added last (e.g. elicitation support).
+	ServerOptions []server.ServerOption
+}
+
+// New returns the MCP server with every tool registered.
+func New(opts Options) (*server.MCPServer, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: opts.Gate, Logger: logger}))
+	if err != nil {
+		return nil, err
+	}
+	serverOpts := []server.ServerOption{
+		server.WithToolCapabilities(false),
+		server.WithInstructions(Instructions),
+		server.WithRecovery(),
+		server.WithLogger(logger),
+	}
+	if opts.Allowed != nil {
+		allowed := opts.Allowed
+		serverOpts = append(serverOpts, server.WithToolFilter(func(ctx context.Context, list []mcp.Tool) []mcp.Tool {
+			kept := list[:0:0]
+			for _, t := range list {
+				if allowed(ctx, t.Name) {
+					kept = append(kept, t)
+				}
+			}
+			return kept
+		}))
+	}
+	serverOpts = append(serverOpts, opts.ServerOptions...)
+	s := server.NewMCPServer(Name, opts.Version, serverOpts...)
+	s.AddTools(serverTools...)
+	return s, nil
+}

@@ -1,0 +1,177 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/whmcs-mcp/whmcs-mcp/schemas"
+)
+
+// validators holds each tool's compiled input schema, compiled on first use
+// so that start-up does no schema work.
+var validators sync.Map // tool name -> func() (*jsonschema.Schema, error)
+
+func inputValidator(tool string) (*jsonschema.Schema, error) {
+	once, _ := validators.LoadOrStore(tool, sync.OnceValues(func() (*jsonschema.Schema, error) {
+		raw, err := schemas.Input(tool)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		url := "mem:///" + tool + ".input.json"
+		if err := c.AddResource(url, doc); err != nil {
+			return nil, err
+		}
+		return c.Compile(url)
+	}))
+	return once.(func() (*jsonschema.Schema, error))()
+}
+
+// decodeArgs checks raw arguments against the tool's input schema and
+// decodes them into args. Its errors name the argument and what was expected.
+func decodeArgs(tool string, raw any, args any) error {
+	var data []byte
+	switch r := raw.(type) {
+	case nil:
+		data = []byte("{}")
+	case json.RawMessage:
+		data = r
+	case []byte:
+		data = r
+	default:
+		var err error
+		if data, err = json.Marshal(r); err != nil {
+			return fmt.Errorf("arguments: %v", err)
+		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		data = []byte("{}")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("arguments are not valid JSON: %v", err)
+	}
+	schema, err := inputValidator(tool)
+	if err != nil {
+		return fmt.Errorf("input schema of %s: %w", tool, err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		var verr *jsonschema.ValidationError
+		if errors.As(err, &verr) {
+			return argumentError(verr)
+		}
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(args); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return fmt.Errorf("argument %q: expected %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		}
+		return fmt.Errorf("arguments: %v", err)
+	}
+	return nil
+}
+
+// argumentError turns a schema validation error into one line per problem,
+// each naming the argument.
+func argumentError(verr *jsonschema.ValidationError) error {
+	var lines []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		lines = append(lines, describe(e))
+	}
+	walk(verr)
+	sort.Strings(lines)
+	lines = compactStrings(lines)
+	return errors.New("invalid arguments: " + strings.Join(lines, "; "))
+}
+
+func describe(e *jsonschema.ValidationError) string {
+	where := "argument " + quotePath(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		return fmt.Sprintf("unknown argument %s (not a parameter of this tool)", quoteList(prefixPath(e.InstanceLocation, k.Properties)))
+	case *kind.Required:
+		return fmt.Sprintf("missing required argument %s", quoteList(prefixPath(e.InstanceLocation, k.Missing)))
+	case *kind.Type:
+		return fmt.Sprintf("%s: expected %s, got %s", where, strings.Join(k.Want, " or "), k.Got)
+	case *kind.Enum:
+		return fmt.Sprintf("%s: must be one of %s", where, enumList(k.Want))
+	case *kind.Format:
+		if k.Want == "date" {
+			return fmt.Sprintf("%s: expected a date YYYY-MM-DD, got %v", where, k.Got)
+		}
+	}
+	return fmt.Sprintf("%s: %s", where, e.ErrorKind.LocalizedString(english))
+}
+
+var english = message.NewPrinter(language.English)
+
+func quotePath(loc []string) string {
+	if len(loc) == 0 {
+		return "(all)"
+	}
+	return fmt.Sprintf("%q", strings.Join(loc, "."))
+}
+
+func prefixPath(loc []string, names []string) []string {
+	if len(loc) == 0 {
+		return names
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.Join(loc, ".") + "." + n
+	}
+	return out
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func enumList(values []any) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		b, _ := json.Marshal(v)
+		parts[i] = string(b)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func compactStrings(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

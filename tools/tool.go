@@ -1,0 +1,151 @@
+// Package tools defines one MCP tool per WHMCS action.
+//
+// A tool is a Spec (name, description, annotations, and the Go types of its
+// arguments and result, from which schemas/ is generated) plus a handler.
+// Handlers validate arguments against the generated input schema, decode them
+// strictly into the argument struct, and hand every write to a Gate, which
+// decides whether it runs now, needs a confirmation, or is refused.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/whmcs-mcp/whmcs-mcp/schemas"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+)
+
+// Kind tells reads from writes.
+type Kind int
+
+// The kinds of tool.
+const (
+	Read Kind = iota
+	Write
+)
+
+// Spec describes a tool independently of any running server: enough to
+// generate its schemas and list it.
+type Spec struct {
+	Name        string
+	Description string
+	Kind        Kind
+	// Destructive and Idempotent are the annotation hints of a write.
+	Destructive bool
+	Idempotent  bool
+	// Args and Result are pointers to zero values of the argument and result
+	// types; schemas/ is generated from them.
+	Args   any
+	Result any
+}
+
+// Tool is a Spec with its handler.
+type Tool struct {
+	Spec
+	Handler server.ToolHandlerFunc
+}
+
+// Deps is what handlers need at run time.
+type Deps struct {
+	WHMCS  *whmcs.Client
+	Gate   Gate
+	Logger *slog.Logger
+}
+
+// All returns every tool, in the order they are listed. deps may be nil when
+// only the specs are wanted (schema generation, snapshots).
+func All(deps *Deps) []Tool {
+	return []Tool{
+		GetClientsProducts(deps),
+		GetProducts(deps),
+		GetClientsAddons(deps),
+		GetPaymentMethods(deps),
+		UpdateClientProduct(deps),
+		UpdateClientAddon(deps),
+		UpgradeProduct(deps),
+	}
+}
+
+// Definition returns the MCP tool definition with the schemas embedded in
+// package schemas.
+func (s Spec) Definition() (mcp.Tool, error) {
+	in, err := schemas.Input(s.Name)
+	if err != nil {
+		return mcp.Tool{}, err
+	}
+	out, err := schemas.Output(s.Name)
+	if err != nil {
+		return mcp.Tool{}, err
+	}
+	tool := mcp.NewToolWithRawSchema(s.Name, s.Description, in)
+	tool.RawOutputSchema = out
+	readOnly := s.Kind == Read
+	destructive := s.Kind == Write && s.Destructive
+	idempotent := s.Kind == Read || s.Idempotent
+	openWorld := false
+	tool.Annotations = mcp.ToolAnnotation{
+		ReadOnlyHint:    &readOnly,
+		DestructiveHint: &destructive,
+		IdempotentHint:  &idempotent,
+		OpenWorldHint:   &openWorld,
+	}
+	return tool, nil
+}
+
+// ServerTools returns the tools as mcp-go server tools.
+func ServerTools(tools []Tool) ([]server.ServerTool, error) {
+	out := make([]server.ServerTool, 0, len(tools))
+	for _, t := range tools {
+		def, err := t.Definition()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, server.ServerTool{Tool: def, Handler: t.Handler})
+	}
+	return out, nil
+}
+
+// handle wraps a typed handler: it validates and decodes the arguments into
+// A, runs fn, and turns its result or error into a tool result.
+func handle[A any](name string, fn func(ctx context.Context, req mcp.CallToolRequest, args *A) (any, error)) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args A
+		if err := decodeArgs(name, req.GetRawArguments(), &args); err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		result, err := fn(ctx, req, &args)
+		if err != nil {
+			return ErrorResult(err), nil
+		}
+		if r, ok := result.(*mcp.CallToolResult); ok {
+			return r, nil
+		}
+		return StructuredResult(result)
+	}
+}
+
+// StructuredResult returns v as structuredContent and as the same JSON in a
+// text block. v is encoded once.
+func StructuredResult(v any) (*mcp.CallToolResult, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding result: %w", err)
+	}
+	return mcp.NewToolResultStructured(json.RawMessage(raw), string(raw)), nil
+}
+
+// ErrorResult turns an error into a tool error (isError: true). WHMCS's own
+// error messages pass through unchanged.
+func ErrorResult(err error) *mcp.CallToolResult {
+	var apiErr *whmcs.APIError
+	if errors.As(err, &apiErr) {
+		return mcp.NewToolResultError(apiErr.Message)
+	}
+	return mcp.NewToolResultError(err.Error())
+}

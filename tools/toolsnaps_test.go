@@ -1,0 +1,89 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestToolSnapshots compares every tool definition (name, description,
+// annotations, schemas), as tools/list sends it, with its snapshot in
+// __toolsnaps__. After an intended change run
+// UPDATE_TOOLSNAPS=1 go test ./tools -run TestToolSnapshots and review the diff.
+func TestToolSnapshots(t *testing.T) {
+	update := os.Getenv("UPDATE_TOOLSNAPS") == "1"
+	seen := map[string]bool{}
+	for _, tool := range All(nil) {
+		def, err := tool.Definition()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(def)
+		if err != nil {
+			t.Fatalf("%s: %v", tool.Name, err)
+		}
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, raw, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		pretty.WriteByte('\n')
+		path := filepath.Join("__toolsnaps__", tool.Name+".snap")
+		seen[filepath.Base(path)] = true
+		if update {
+			if err := os.MkdirAll("__toolsnaps__", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: no snapshot; run UPDATE_TOOLSNAPS=1 go test ./tools -run TestToolSnapshots", tool.Name)
+			continue
+		}
+		if !bytes.Equal(want, pretty.Bytes()) {
+			t.Errorf("%s: definition differs from %s; if intended, update the snapshot (see the test's doc)\ngot:\n%s", tool.Name, path, pretty.String())
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("__toolsnaps__", "*.snap"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("%s belongs to no tool", f)
+		}
+	}
+}
+
+// TestAnnotations checks the hints the spec asks for.
+func TestAnnotations(t *testing.T) {
+	for _, tool := range All(nil) {
+		def, err := tool.Definition()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := def.Annotations
+		if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+			t.Errorf("%s: every hint must be set explicitly: %+v", tool.Name, a)
+			continue
+		}
+		switch tool.Name {
+		case "get_clients_products", "get_products", "get_clients_addons", "get_payment_methods":
+			if !*a.ReadOnlyHint || *a.DestructiveHint {
+				t.Errorf("%s: a read must be readOnly and not destructive", tool.Name)
+			}
+		case "upgrade_product":
+			if *a.ReadOnlyHint || !*a.DestructiveHint || *a.IdempotentHint {
+				t.Errorf("%s: want readOnly false, destructive true, idempotent false", tool.Name)
+			}
+		case "update_client_product", "update_client_addon":
+			if *a.ReadOnlyHint || !*a.DestructiveHint {
+				t.Errorf("%s: a write that can change status must be destructive", tool.Name)
+			}
+		default:
+			t.Errorf("unexpected tool %s", tool.Name)
+		}
+	}
+}

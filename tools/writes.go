@@ -1,0 +1,330 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/invopop/jsonschema"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+)
+
+// The statuses of a write tool's result.
+const (
+	StatusDone                 = "done"
+	StatusConfirmationRequired = "confirmation_required"
+)
+
+// WriteStatus is the part every write tool's result shares: "done", or
+// "confirmation_required" with a preview and a token to confirm it with.
+type WriteStatus struct {
+	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, if they agree, call again with the same arguments plus confirmation_token."`
+	Preview           *Preview `json:"preview,omitempty" jsonschema_description:"What the change would do, read from WHMCS."`
+	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change."`
+	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token expires (RFC 3339)."`
+}
+
+// Preview describes a guarded change before it happens.
+type Preview struct {
+	Summary string            `json:"summary" jsonschema_description:"The change in plain words."`
+	Changes map[string]Change `json:"changes,omitempty" jsonschema_description:"Each field the change sets, from its current value to the new one."`
+	Quote   *Quote            `json:"quote,omitempty" jsonschema_description:"WHMCS's upgrade quote."`
+}
+
+// Change is one field's current and proposed value.
+type Change struct {
+	From any `json:"from" jsonschema_description:"Current value (null when unset)."`
+	To   any `json:"to" jsonschema_description:"Proposed value."`
+}
+
+// JSONSchemaExtend types from and to as scalars (any would reflect to the bare
+// schema true, which some hosts reject).
+func (Change) JSONSchemaExtend(s *jsonschema.Schema) {
+	for _, name := range []string{"from", "to"} {
+		if p, ok := s.Properties.Get(name); ok {
+			p.Type = ""
+			p.AnyOf = scalarSchemas()
+		}
+	}
+}
+
+func scalarSchemas() []*jsonschema.Schema {
+	return []*jsonschema.Schema{{Type: "string"}, {Type: "number"}, {Type: "boolean"}, {Type: "array"}, {Type: "null"}}
+}
+
+// Quote is WHMCS's calconly quote of an upgrade.
+type Quote struct {
+	ServiceID        int     `json:"serviceid" jsonschema_description:"Service to upgrade."`
+	OldProductID     int     `json:"oldproductid,omitempty" jsonschema_description:"Current product id."`
+	OldProductName   string  `json:"oldproductname,omitempty" jsonschema_description:"Current product name."`
+	NewProductID     int     `json:"newproductid,omitempty" jsonschema_description:"New product id."`
+	NewProductName   string  `json:"newproductname,omitempty" jsonschema_description:"New product name."`
+	BillingCycle     string  `json:"billingcycle,omitempty" jsonschema_description:"New billing cycle."`
+	DaysUntilRenewal int     `json:"daysuntilrenewal" jsonschema_description:"Days left until the service renews."`
+	TotalDays        int     `json:"totaldays" jsonschema_description:"Days in the billing cycle."`
+	Price            string  `json:"price" jsonschema_description:"Prorated price as WHMCS formats it, e.g. $-8.67 USD."`
+	Amount           float64 `json:"amount" jsonschema_description:"Prorated price as a number; negative is a credit."`
+}
+
+// Summary states the quote in plain words.
+func (q *Quote) Summary() string {
+	return fmt.Sprintf("Upgrade service #%d from %s (#%d) to %s (#%d), %s, for %s (%d of %d days left in the cycle).",
+		q.ServiceID, q.OldProductName, q.OldProductID, q.NewProductName, q.NewProductID, q.BillingCycle, q.Price, q.DaysUntilRenewal, q.TotalDays)
+}
+
+// toMap returns the JSON object of v: the fields a request sets.
+func toMap(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+// UpdateClientProductArgs are update_client_product's arguments.
+type UpdateClientProductArgs struct {
+	whmcs.UpdateClientProductRequest
+	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to carry out that exact change."`
+}
+
+// JSONSchemaExtend describes the values of customfields and configoptions.
+func (UpdateClientProductArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	if p, ok := s.Properties.Get("customfields"); ok {
+		p.AdditionalProperties = &jsonschema.Schema{Type: "string"}
+	}
+	if p, ok := s.Properties.Get("configoptions"); ok {
+		choice := &jsonschema.Schema{Type: "object", AdditionalProperties: jsonschema.FalseSchema, Required: []string{"optionid"}, Properties: jsonschema.NewProperties()}
+		choice.Properties.Set("optionid", &jsonschema.Schema{Type: "integer", Description: "Option choice id."})
+		choice.Properties.Set("qty", &jsonschema.Schema{Type: "integer", Minimum: json.Number("0"), Description: "Quantity."})
+		p.AdditionalProperties = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "integer"}, choice}}
+	}
+}
+
+// UpdateClientProductResult is update_client_product's result.
+type UpdateClientProductResult struct {
+	WriteStatus
+	ServiceID whmcs.Int `json:"serviceid,omitzero" jsonschema_description:"The updated service (when done)."`
+}
+
+// serviceFieldNames maps update_client_product arguments to the names
+// GetClientsProducts uses for the same field, where they differ.
+var serviceFieldNames = map[string]string{
+	"serviceusername": "username",
+	"servicepassword": "password",
+	"suspendreason":   "suspensionreason",
+}
+
+// UpdateClientProduct is the update_client_product tool.
+func UpdateClientProduct(deps *Deps) Tool {
+	spec := Spec{
+		Name: "update_client_product",
+		Description: "Change fields of a client service (status, billing, dates, notes, custom fields...). " +
+			"A status change (and any field the policy guards) first returns a preview to confirm.",
+		Kind: Write, Destructive: true, Idempotent: true,
+		Args:   &UpdateClientProductArgs{},
+		Result: &UpdateClientProductResult{},
+	}
+	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientProductArgs) (any, error) {
+		call := args.UpdateClientProductRequest
+		changes := toMap(call)
+		delete(changes, "serviceid")
+		if len(changes) == 0 {
+			return nil, fmt.Errorf("nothing to update: give at least one field besides serviceid")
+		}
+		return deps.Gate.Run(ctx, &Operation{
+			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
+			Changes: changes,
+			Subject: func(ctx context.Context) (*Subject, error) {
+				return serviceSubject(ctx, deps.WHMCS, call.ServiceID, changes)
+			},
+			Execute: func(ctx context.Context) (any, error) {
+				resp, err := deps.WHMCS.UpdateClientProduct(ctx, call)
+				if err != nil {
+					return nil, err
+				}
+				return &UpdateClientProductResult{WriteStatus: WriteStatus{Status: StatusDone}, ServiceID: resp.ServiceID}, nil
+			},
+		})
+	})}
+}
+
+// serviceSubject reads a service and its current values of the changed fields.
+func serviceSubject(ctx context.Context, c *whmcs.Client, serviceID int, changes map[string]any) (*Subject, error) {
+	resp, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{ServiceID: &serviceID})
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Products) == 0 {
+		return nil, &whmcs.APIError{Action: "GetClientsProducts", Message: "Service ID Not Found"}
+	}
+	p := resp.Products[0]
+	current := toMap(p)
+	values := make(map[string]any, len(changes))
+	for field := range changes {
+		name := field
+		if alias, ok := serviceFieldNames[field]; ok {
+			name = alias
+		}
+		values[field] = current[name]
+	}
+	label := fmt.Sprintf("service #%d %s", int(p.ID), p.Name)
+	if p.Domain != "" {
+		label += fmt.Sprintf(" (%s)", p.Domain)
+	}
+	return &Subject{ClientID: int(p.ClientID), Label: label + fmt.Sprintf(" of client #%d", int(p.ClientID)), Values: values}, nil
+}
+
+// UpdateClientAddonArgs are update_client_addon's arguments.
+type UpdateClientAddonArgs struct {
+	whmcs.UpdateClientAddonRequest
+	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to carry out that exact change."`
+}
+
+// UpdateClientAddonResult is update_client_addon's result.
+type UpdateClientAddonResult struct {
+	WriteStatus
+	ID whmcs.Int `json:"id,omitzero" jsonschema_description:"The updated addon (when done)."`
+}
+
+// UpdateClientAddon is the update_client_addon tool.
+func UpdateClientAddon(deps *Deps) Tool {
+	spec := Spec{
+		Name: "update_client_addon",
+		Description: "Change a client addon (status, name, amounts, billing cycle, dates, notes); its id comes from get_clients_addons. " +
+			"A status change first returns a preview to confirm.",
+		Kind: Write, Destructive: true, Idempotent: true,
+		Args:   &UpdateClientAddonArgs{},
+		Result: &UpdateClientAddonResult{},
+	}
+	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientAddonArgs) (any, error) {
+		call := args.UpdateClientAddonRequest
+		changes := toMap(call)
+		delete(changes, "id")
+		return deps.Gate.Run(ctx, &Operation{
+			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
+			Changes: changes,
+			Subject: func(ctx context.Context) (*Subject, error) {
+				return addonSubject(ctx, deps.WHMCS, call.ID, changes)
+			},
+			Execute: func(ctx context.Context) (any, error) {
+				resp, err := deps.WHMCS.UpdateClientAddon(ctx, call)
+				if err != nil {
+					return nil, err
+				}
+				return &UpdateClientAddonResult{WriteStatus: WriteStatus{Status: StatusDone}, ID: resp.ID}, nil
+			},
+		})
+	})}
+}
+
+// addonSubject finds a client addon by id. GetClientsAddons has no filter by
+// client addon id, so it reads the addons and picks the one.
+func addonSubject(ctx context.Context, c *whmcs.Client, id int, changes map[string]any) (*Subject, error) {
+	resp, err := c.GetClientsAddons(ctx, whmcs.GetClientsAddonsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range resp.Addons {
+		if int(a.ID) != id {
+			continue
+		}
+		current := toMap(a)
+		values := make(map[string]any, len(changes))
+		for field := range changes {
+			values[field] = current[field]
+		}
+		label := fmt.Sprintf("addon #%d %s on service #%d of client #%d", id, a.Name, int(a.ServiceID), int(a.UserID))
+		return &Subject{ClientID: int(a.UserID), Label: label, Values: values}, nil
+	}
+	return nil, &whmcs.APIError{Action: "GetClientsAddons", Message: "Addon ID Not Found"}
+}
+
+// UpgradeProductArgs are upgrade_product's arguments.
+type UpgradeProductArgs struct {
+	whmcs.UpgradeProductRequest
+	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to place that exact upgrade."`
+}
+
+// JSONSchemaExtend describes the values of configoptions.
+func (UpgradeProductArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	if p, ok := s.Properties.Get("configoptions"); ok {
+		p.AdditionalProperties = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "integer"}, {Type: "string"}}}
+	}
+}
+
+// UpgradeProductResult is upgrade_product's result.
+type UpgradeProductResult struct {
+	WriteStatus
+	Order *whmcs.UpgradeProductResponse `json:"order,omitempty" jsonschema_description:"WHMCS's reply to the upgrade order (when done)."`
+}
+
+// UpgradeProduct is the upgrade_product tool.
+func UpgradeProduct(deps *Deps) Tool {
+	spec := Spec{
+		Name: "upgrade_product",
+		Description: "Upgrade or downgrade a service to another product or billing cycle, or change its configurable options, " +
+			"with WHMCS's prorated price. calconly: true only quotes. An upgrade always first returns the quote to confirm.",
+		Kind: Write, Destructive: true, Idempotent: false,
+		Args:   &UpgradeProductArgs{},
+		Result: &UpgradeProductResult{},
+	}
+	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpgradeProductArgs) (any, error) {
+		call := args.UpgradeProductRequest
+		kind := OpUpgrade
+		if call.CalcOnly {
+			kind = OpQuote
+		}
+		bound := call
+		bound.CalcOnly = false // a quote's token confirms the real upgrade
+		return deps.Gate.Run(ctx, &Operation{
+			Kind: kind, Tool: spec.Name, Request: req, Args: bound, ConfirmationToken: args.ConfirmationToken,
+			Subject: func(ctx context.Context) (*Subject, error) {
+				return serviceSubject(ctx, deps.WHMCS, call.ServiceID, nil)
+			},
+			Quote: func(ctx context.Context) (*Quote, error) {
+				return quote(ctx, deps.WHMCS, bound)
+			},
+			Execute: func(ctx context.Context) (any, error) {
+				resp, err := deps.WHMCS.UpgradeProduct(ctx, bound)
+				if err != nil {
+					return nil, err
+				}
+				return &UpgradeProductResult{WriteStatus: WriteStatus{Status: StatusDone}, Order: resp}, nil
+			},
+		})
+	})}
+}
+
+// quote asks WHMCS for the calconly quote of an upgrade.
+func quote(ctx context.Context, c *whmcs.Client, req whmcs.UpgradeProductRequest) (*Quote, error) {
+	req.CalcOnly = true
+	resp, err := c.UpgradeProduct(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	amount, err := resp.Amount()
+	if err != nil {
+		return nil, fmt.Errorf("WHMCS's upgrade quote: %w", err)
+	}
+	return &Quote{
+		ServiceID:        req.ServiceID,
+		OldProductID:     int(resp.OldProductID),
+		OldProductName:   string(resp.OldProductName),
+		NewProductID:     int(resp.NewProductID),
+		NewProductName:   string(resp.NewProductName),
+		BillingCycle:     string(resp.NewProductBillingCycle),
+		DaysUntilRenewal: int(resp.DaysUntilRenewal),
+		TotalDays:        int(resp.TotalDays),
+		Price:            string(resp.Price),
+		Amount:           amount,
+	}, nil
+}
