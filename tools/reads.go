@@ -97,14 +97,14 @@ type ProductsResult struct {
 
 // ProductResult is a catalogue product with the cycles it is sold in.
 type ProductResult struct {
-	PID           whmcs.Int                   `json:"pid" jsonschema_description:"Product id (newproductid of upgrade_product)."`
-	GID           whmcs.Int                   `json:"gid,omitzero" jsonschema_description:"Product group id."`
-	Type          whmcs.String                `json:"type,omitzero" jsonschema_description:"Product type, e.g. hostingaccount, server, other."`
-	Name          whmcs.String                `json:"name,omitzero" jsonschema_description:"Product name."`
-	Description   whmcs.String                `json:"description,omitzero" jsonschema_description:"Product description."`
-	Module        whmcs.String                `json:"module,omitzero" jsonschema_description:"Provisioning module."`
-	PayType       whmcs.String                `json:"paytype,omitzero" jsonschema_description:"free, onetime or recurring."`
-	Prices        []Price                     `json:"prices,omitempty" jsonschema_description:"Price per currency and billing cycle; cycles not offered are left out."`
+	PID           whmcs.Int      `json:"pid" jsonschema_description:"Product id (newproductid of upgrade_product)."`
+	GID           whmcs.Int      `json:"gid,omitzero" jsonschema_description:"Product group id."`
+	Type          whmcs.String   `json:"type,omitzero" jsonschema_description:"Product type, e.g. hostingaccount, server, other."`
+	Name          whmcs.String   `json:"name,omitzero" jsonschema_description:"Product name."`
+	Description   whmcs.String   `json:"description,omitzero" jsonschema_description:"Product description."`
+	Module        whmcs.String   `json:"module,omitzero" jsonschema_description:"Provisioning module."`
+	PayType       whmcs.String   `json:"paytype,omitzero" jsonschema_description:"free, onetime or recurring."`
+	Prices        []Price        `json:"prices,omitempty" jsonschema_description:"Price per currency and billing cycle; cycles not offered are left out."`
 	ConfigOptions []ConfigOption `json:"configoptions,omitempty" jsonschema_description:"Configurable options (for upgrade_product type configoptions)."`
 }
 
