@@ -82,7 +82,7 @@ func encodeField(form url.Values, name string, v reflect.Value) error {
 		form.Set(name, string(x))
 		return nil
 	case PHPArray:
-		if x == nil {
+		if len(x) == 0 {
 			return nil
 		}
 		serialized, err := phpserial.Marshal(map[string]any(x))
