@@ -33,6 +33,9 @@ func GetClientsProducts(deps *Deps) Tool {
 		Result: &ClientsProductsResult{},
 	}
 	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
+		if err := deps.scopeClient(ctx, &args.ClientID); err != nil {
+			return nil, err
+		}
 		resp, err := deps.WHMCS.GetClientsProducts(ctx, *args)
 		if err != nil {
 			return nil, err
@@ -196,6 +199,9 @@ func GetClientsAddons(deps *Deps) Tool {
 		Result:      &ClientsAddonsResult{},
 	}
 	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsAddonsRequest) (any, error) {
+		if err := deps.scopeClient(ctx, &args.ClientID); err != nil {
+			return nil, err
+		}
 		resp, err := deps.WHMCS.GetClientsAddons(ctx, *args)
 		if err != nil {
 			return nil, err

@@ -13,6 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -56,6 +59,42 @@ type Deps struct {
 	WHMCS  *whmcs.Client
 	Gate   Gate
 	Logger *slog.Logger
+	// Scope returns the client ids the caller may see; nil (or a nil
+	// function) means every client.
+	Scope func(ctx context.Context) []int
+}
+
+// scopeClient applies the caller's client scope to a read's clientid filter:
+// a caller scoped to one client gets that client's records; a caller scoped
+// to several must name one of them.
+func (d *Deps) scopeClient(ctx context.Context, clientID **int) error {
+	if d.Scope == nil {
+		return nil
+	}
+	clients := d.Scope(ctx)
+	if len(clients) == 0 {
+		return nil
+	}
+	if *clientID == nil {
+		if len(clients) == 1 {
+			only := clients[0]
+			*clientID = &only
+			return nil
+		}
+		return fmt.Errorf("clientid is required: you may see clients %s", joinInts(clients))
+	}
+	if !slices.Contains(clients, **clientID) {
+		return fmt.Errorf("refused: client #%d is outside the clients you may see (%s)", **clientID, joinInts(clients))
+	}
+	return nil
+}
+
+func joinInts(ids []int) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(id)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // All returns every tool, in the order they are listed. deps may be nil when

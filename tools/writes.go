@@ -16,12 +16,13 @@ import (
 const (
 	StatusDone                 = "done"
 	StatusConfirmationRequired = "confirmation_required"
+	StatusDeclined             = "declined"
 )
 
 // WriteStatus is the part every write tool's result shares: "done", or
 // "confirmation_required" with a preview and a token to confirm it with.
 type WriteStatus struct {
-	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, if they agree, call again with the same arguments plus confirmation_token."`
+	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed."`
 	Preview           *Preview `json:"preview,omitempty" jsonschema_description:"What the change would do, read from WHMCS."`
 	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change."`
 	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token expires (RFC 3339)."`
