@@ -1,0 +1,240 @@
+package sandbox
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// getClientsAddons implements GetClientsAddons: the addons attached to
+// client services, filtered by serviceid, clientid and addonid.
+//
+// Choices where WHMCS's docs are silent: serviceid and clientid are echoed
+// as given (or null), totalresults is a number, "name" is the addon's custom
+// name or, when it has none, the catalog addon's name, and an empty list is
+// sent as "addons": "" like GetClientsProducts.
+func getClientsAddons(c *call) (object, error) {
+	var where []string
+	var args []any
+	for _, f := range []struct{ param, column string }{
+		{"serviceid", "a.hostingid"}, {"clientid", "a.userid"}, {"addonid", "a.addonid"},
+	} {
+		if c.p.has(f.param) {
+			where = append(where, f.column+" = ?")
+			args = append(args, c.p.id(f.param))
+		}
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := c.tx.QueryContext(c.ctx, `SELECT a.id, a.userid, a.orderid, a.hostingid, a.addonid,
+		CASE WHEN a.name <> '' THEN a.name ELSE COALESCE(ad.name, '') END,
+		a.setupfee, a.recurring, a.billingcycle, a.tax, a.status, a.regdate, a.nextduedate,
+		a.nextinvoicedate, a.paymentmethod, a.notes
+		FROM tblhostingaddons a LEFT JOIN tbladdons ad ON ad.id = a.addonid`+cond+` ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []object{}
+	for rows.Next() {
+		var id, userid, orderid, serviceid, addonid int64
+		var name, cycle, tax, status, regdate, nextdue, nextinv, gw, notes string
+		var setup, recurring float64
+		if err := rows.Scan(&id, &userid, &orderid, &serviceid, &addonid, &name, &setup, &recurring, &cycle,
+			&tax, &status, &regdate, &nextdue, &nextinv, &gw, &notes); err != nil {
+			return nil, err
+		}
+		i := func(n int64) string { return strconv.FormatInt(n, 10) }
+		list = append(list, object{
+			{"id", i(id)},
+			{"userid", i(userid)},
+			{"orderid", i(orderid)},
+			{"serviceid", i(serviceid)},
+			{"addonid", i(addonid)},
+			{"name", name},
+			{"setupfee", toCents(setup).String()},
+			{"recurring", toCents(recurring).String()},
+			{"billingcycle", cycle},
+			{"tax", tax},
+			{"status", status},
+			{"regdate", regdate},
+			{"nextduedate", nextdue},
+			{"nextinvoicedate", nextinv},
+			{"paymentmethod", gw},
+			{"notes", notes},
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	echo := func(name string) any {
+		if !c.p.has(name) {
+			return nil
+		}
+		return c.p.get(name)
+	}
+	reply := successReply()
+	reply.set("serviceid", echo("serviceid"))
+	reply.set("clientid", echo("clientid"))
+	reply.set("totalresults", len(list))
+	if len(list) == 0 {
+		reply.set("addons", "")
+	} else {
+		reply.set("addons", object{{"addon", list}})
+	}
+	return reply, nil
+}
+
+// updateClientAddon implements UpdateClientAddon.
+//
+// Every given parameter is checked before anything changes; the first
+// problem is reported and nothing is written. Choices where WHMCS's docs are
+// silent:
+//   - status takes the service statuses (Pending, Active, Suspended,
+//     Terminated, Cancelled, Fraud, Completed), case-insensitively.
+//   - addonid must name a catalog addon ("Invalid Addon ID").
+//   - billingcycle takes WHMCS's cycle names (see UpdateClientProduct).
+//   - nextduedate and terminationdate must be real Y-m-d dates; 0000-00-00
+//     clears them.
+//   - nextduedate also moves nextinvoicedate, as WHMCS keeps them together.
+//   - autorecalc=1 sets the recurring amount to the catalog addon's price for
+//     the addon's (new) billing cycle in the client's currency, ignoring
+//     recurring; it counts as something to update. A cycle the addon is not
+//     offered on is an error.
+//   - "Nothing to Update" answers a request with none of the updatable
+//     parameters (autorecalc=0 alone included); values equal to the current
+//     ones still count as an update.
+func updateClientAddon(c *call) (object, error) {
+	id := c.p.id("id")
+	var userid, addonid int64
+	var cycleName string
+	err := c.tx.QueryRowContext(c.ctx, "SELECT userid, addonid, billingcycle FROM tblhostingaddons WHERE id = ?", id).
+		Scan(&userid, &addonid, &cycleName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apiError("Addon ID Not Found")
+	} else if err != nil {
+		return nil, err
+	}
+
+	var sets updates
+	if st, ok, err := c.p.optStatus("status"); err != nil {
+		return nil, err
+	} else if ok {
+		sets.add("status", st)
+	}
+	if n, ok, err := c.p.optInt("addonid"); err != nil {
+		return nil, err
+	} else if ok {
+		found, err := exists(c.ctx, c.tx, "SELECT 1 FROM tbladdons WHERE id = ?", n)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, apiError("Invalid Addon ID")
+		}
+		sets.add("addonid", n)
+		addonid = int64(n)
+	}
+	if c.p.has("name") {
+		sets.add("name", c.p.get("name"))
+	}
+	if v, ok, err := c.p.optAmount("setupfee"); err != nil {
+		return nil, err
+	} else if ok {
+		sets.add("setupfee", v.float())
+	}
+	recurring, recurringGiven, err := c.p.optAmount("recurring")
+	if err != nil {
+		return nil, err
+	}
+	if cy, ok, err := c.p.optCycle("billingcycle"); err != nil {
+		return nil, err
+	} else if ok {
+		sets.add("billingcycle", cy.Name)
+		cycleName = cy.Name
+	}
+	if d, ok, err := c.p.optDate("nextduedate", true); err != nil {
+		return nil, err
+	} else if ok {
+		sets.add("nextduedate", d)
+		sets.add("nextinvoicedate", d)
+	}
+	if d, ok, err := c.p.optDate("terminationdate", true); err != nil {
+		return nil, err
+	} else if ok {
+		sets.add("termination_date", d)
+	}
+	if c.p.has("notes") {
+		sets.add("notes", c.p.get("notes"))
+	}
+	autorecalc, _, err := c.p.optBool("autorecalc")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case autorecalc:
+		cy, ok := lookupCycle(cycleName)
+		if !ok {
+			return nil, apiError(fmt.Sprintf("Unable to recalculate: unknown billing cycle %q", cycleName))
+		}
+		cur, err := c.clientCurrency(userid)
+		if err != nil {
+			return nil, err
+		}
+		p, err := c.loadPrices("addon", addonid, cur.ID)
+		if err != nil {
+			return nil, err
+		}
+		price, ok := p.recurring(cy)
+		if !ok {
+			return nil, apiError(fmt.Sprintf("Unable to recalculate: addon %d is not offered on the %s billing cycle", addonid, cy.Name))
+		}
+		sets.add("recurring", price.float())
+	case recurringGiven:
+		sets.add("recurring", recurring.float())
+	}
+	if len(sets) == 0 {
+		return nil, apiError("Nothing to Update")
+	}
+	if err := sets.apply(c, "tblhostingaddons", id); err != nil {
+		return nil, err
+	}
+	c.wrote = true
+	reply := successReply()
+	reply.set("id", strconv.Itoa(id))
+	return reply, nil
+}
+
+// updates collects column assignments for one UPDATE statement.
+type updates []field
+
+// add assigns v to column col; a later assignment of the same column wins.
+func (u *updates) add(col string, v any) {
+	for i := range *u {
+		if (*u)[i].key == col {
+			(*u)[i].val = v
+			return
+		}
+	}
+	*u = append(*u, field{col, v})
+}
+
+// apply runs UPDATE table SET ... WHERE id = id.
+func (u updates) apply(c *call, table string, id int) error {
+	if len(u) == 0 {
+		return nil
+	}
+	cols := make([]string, len(u))
+	args := make([]any, 0, len(u)+1)
+	for i, f := range u {
+		cols[i] = f.key + " = ?"
+		args = append(args, f.val)
+	}
+	args = append(args, id)
+	_, err := c.tx.ExecContext(c.ctx, "UPDATE "+table+" SET "+strings.Join(cols, ", ")+" WHERE id = ?", args...)
+	return err
+}

@@ -1,0 +1,245 @@
+// Package sandbox is a WHMCS-compatible API server backed by SQLite.
+//
+// It answers POST /includes/api.php like a WHMCS install does (form-encoded
+// requests, identifier/secret authentication, responsetype=json replies with
+// WHMCS's shapes and error messages) for the actions whmcs-mcp uses:
+// GetClientsProducts, GetProducts, GetClientsAddons, GetPaymentMethods,
+// UpdateClientProduct, UpdateClientAddon, UpgradeProduct and
+// AddInvoicePayment. Its data model is WHMCS's own (tblclients, tblhosting,
+// tblpricing, ...), simplified, and a new database is seeded with demo data
+// whose client 1 reproduces the GetClientsProducts example of WHMCS's API
+// reference exactly.
+//
+// The sandbox is what a newcomer tries first (whmcs-mcp --sandbox) and the
+// test double for every test of the project, so where WHMCS's documentation
+// is silent the choice made is written next to the code that makes it.
+package sandbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// DefaultIdentifier and DefaultSecret are the API credentials the sandbox
+// accepts when Options leaves them empty.
+const (
+	DefaultIdentifier = "sandbox-identifier"
+	DefaultSecret     = "sandbox-secret"
+)
+
+// Options configures a Sandbox.
+type Options struct {
+	DBPath     string           // SQLite file; "" = private in-memory database
+	Identifier string           // API credential identifier; "" = DefaultIdentifier
+	Secret     string           // API credential secret; "" = DefaultSecret
+	AccessKey  string           // optional; when set, requests must also carry accesskey=...
+	Now        func() time.Time // clock; nil = time.Now. Use FixedClock(t) for reproducible results
+	Logger     *slog.Logger     // optional
+}
+
+// FixedClock returns a clock that always reads t. "Today" for the sandbox is
+// t's calendar date in t's own location.
+func FixedClock(t time.Time) func() time.Time {
+	return func() time.Time { return t }
+}
+
+// Sandbox is a WHMCS-compatible API backed by SQLite. It is an http.Handler
+// and is safe for concurrent use.
+type Sandbox struct {
+	db         *sql.DB
+	identifier string
+	secret     string
+	accessKey  string
+	now        func() time.Time
+	log        *slog.Logger
+	writes     atomic.Int64
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+var memoryDBCounter atomic.Int64
+
+// Open opens (or creates) the sandbox database, creates the schema and seeds
+// the demo data when the database holds no clients yet. Dates of the demo
+// services of clients 2 to 4 are relative to opts.Now at seed time.
+func Open(opts Options) (*Sandbox, error) {
+	s := &Sandbox{
+		identifier: opts.Identifier,
+		secret:     opts.Secret,
+		accessKey:  opts.AccessKey,
+		now:        opts.Now,
+		log:        opts.Logger,
+	}
+	if s.identifier == "" {
+		s.identifier = DefaultIdentifier
+	}
+	if s.secret == "" {
+		s.secret = DefaultSecret
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+
+	// One connection: SQLite serializes writers anyway, and a single
+	// connection makes every request's transaction (read-check-write
+	// sequences included) atomic with respect to the others. For an
+	// in-memory database it also keeps the database alive, and a unique
+	// shared-cache name keeps two sandboxes in one process apart.
+	params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	var dsn string
+	if opts.DBPath == "" {
+		name := fmt.Sprintf("whmcs-sandbox-%d-%d", time.Now().UnixNano(), memoryDBCounter.Add(1))
+		dsn = "file:" + name + "?mode=memory&cache=shared&" + params
+	} else {
+		dsn = "file:" + (&url.URL{Path: opts.DBPath}).EscapedPath() + "?" + params + "&_pragma=journal_mode(WAL)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open database: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	s.db = db
+
+	ctx := context.Background()
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// init creates the schema and seeds the demo data into an empty database, in
+// one transaction.
+func (s *Sandbox) init(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sandbox: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("sandbox: create schema: %w", err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tblclients").Scan(&n); err != nil {
+		return fmt.Errorf("sandbox: count clients: %w", err)
+	}
+	if n == 0 {
+		if err := seed(ctx, tx, civil(s.now())); err != nil {
+			return fmt.Errorf("sandbox: seed demo data: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sandbox: commit: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database. An in-memory database is gone afterwards.
+func (s *Sandbox) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
+	return s.closeErr
+}
+
+// DB returns the underlying database, for tests that read or arrange data
+// directly. The pool has a single connection: close every *sql.Rows before
+// making another call, and do not hold a transaction open across requests to
+// the sandbox.
+func (s *Sandbox) DB() *sql.DB { return s.db }
+
+// Writes returns the number of successful write actions executed so far
+// (UpdateClientProduct, UpdateClientAddon, UpgradeProduct without calconly,
+// AddInvoicePayment). A write action that answers an error is not counted.
+func (s *Sandbox) Writes() int64 { return s.writes.Load() }
+
+// SetProductPrice sets the price of product pid in currency (a code such as
+// "USD") for one billing cycle, given by WHMCS name or short form ("monthly",
+// "Semi-Annually"). A price of -1 disables the cycle, as in WHMCS. It is a
+// test hook: it does not count as a write.
+func (s *Sandbox) SetProductPrice(ctx context.Context, pid int, currency, cycleName string, price float64) error {
+	c, ok := lookupCycle(cycleName)
+	if !ok || c.Key == "free" {
+		return fmt.Errorf("sandbox: unknown billing cycle %q", cycleName)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var curID int
+		err := tx.QueryRowContext(ctx, "SELECT id FROM tblcurrencies WHERE code = ? COLLATE NOCASE", currency).Scan(&curID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sandbox: unknown currency %q", currency)
+		} else if err != nil {
+			return err
+		}
+		if ok, err := exists(ctx, tx, "SELECT 1 FROM tblproducts WHERE id = ?", pid); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("sandbox: product %d not found", pid)
+		}
+		if _, err := tx.ExecContext(ctx,
+			"INSERT OR IGNORE INTO tblpricing (type, currency, relid) VALUES ('product', ?, ?)", curID, pid); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			"UPDATE tblpricing SET "+c.PriceColumn()+" = ? WHERE type = 'product' AND currency = ? AND relid = ?",
+			toCents(price).float(), curID, pid)
+		return err
+	})
+}
+
+// SetServiceStatus sets the status of service serviceID (one of Pending,
+// Active, Suspended, Terminated, Cancelled, Fraud, Completed, any case). It is
+// a test hook: it does not count as a write.
+func (s *Sandbox) SetServiceStatus(ctx context.Context, serviceID int, status string) error {
+	st, ok := lookupStatus(status)
+	if !ok {
+		return fmt.Errorf("sandbox: unknown status %q (valid: %s)", status, strings.Join(serviceStatuses, ", "))
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE tblhosting SET domainstatus = ? WHERE id = ?", st, serviceID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("sandbox: service %d not found", serviceID)
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction and commits when it returns nil.
+func (s *Sandbox) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// exists reports whether query returns a row.
+func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,570 @@
+package sandbox
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const unpaidUpgradeMessage = "Unable to accept upgrade order. Previous upgrade invoice for service is still unpaid."
+
+// upgradeProduct implements UpgradeProduct: a quote (calconly) or an upgrade
+// order for a product or configurable options change.
+//
+// The price is WHMCS's proration: (new recurring - old recurring) / totaldays
+// x daysuntilrenewal, rounded to cents half away from zero, where
+// daysuntilrenewal counts calendar days from today (the sandbox clock) to the
+// service's next due date and totaldays is the length of the service's
+// billing cycle. Choices where WHMCS's docs are silent:
+//   - Cycle lengths: Monthly 30, Quarterly 90, Semi-Annually 180, Annually
+//     365, Biennially 730, Triennially 1095 days (the docs show 30 for
+//     Monthly).
+//   - Old recurring is the service's current recurring amount; new recurring
+//     is the new product's price for the new cycle plus the service's
+//     configurable option selections that also apply to the new product.
+//   - When the billing cycle changes, each side is prorated over its own
+//     cycle: new/newdays x days - old/olddays x days; totaldays reports the
+//     current cycle's length.
+//   - A next due date in the past counts as 0 days. A service on a
+//     non-recurring cycle (Free Account, One Time) pays the full difference,
+//     with daysuntilrenewal and totaldays 0.
+//   - newproductbillingcycle defaults to the service's cycle and is echoed as
+//     given (or in short form, "monthly", when defaulted). A cycle name that
+//     is not WHMCS's or that the new product does not offer (-1.00) is
+//     "Invalid Billing Cycle Requested".
+//   - newproductid must exist ("Invalid New Product ID") and be one of the
+//     product's configured upgrade targets, or the same product with another
+//     cycle ("Invalid Product Upgrade: ...").
+//   - promocode must be a promotion valid for upgrades ("Invalid Promotion
+//     Code"); Percentage or Fixed Amount off a positive price.
+//   - calconly replies end with "upgradeinprogress" (the docs' response
+//     parameter): true while an upgrade invoice of the service is unpaid. A
+//     quote is still given then; only a real upgrade is refused.
+//   - A real upgrade creates an order and an upgrade record. When money is
+//     due (price > 0) it also creates an unpaid invoice and the change waits
+//     for AddInvoicePayment; otherwise it applies at once (invoiceid null)
+//     and no credit is issued for a negative price. The next due date does
+//     not move.
+//   - type=configoptions takes configoptions[ID]=VALUE (the choice id for
+//     dropdown and radio options, the quantity for quantity options, 1/0 for
+//     yes/no) for options of the service's product, prorated over the
+//     service's cycle. Its reply has the same keys, with the product
+//     unchanged, plus "configoptions": [{id, name, oldvalue, newvalue}]
+//     before "price".
+func upgradeProduct(c *call) (object, error) {
+	svc, err := c.loadService(c.p.id("serviceid"))
+	if err != nil {
+		return nil, err
+	}
+	calconly, _, err := c.p.optBool("calconly")
+	if err != nil {
+		return nil, err
+	}
+	pending, err := c.pendingUpgradeInvoice(svc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if pending && !calconly {
+		return nil, apiError(unpaidUpgradeMessage)
+	}
+	gw := c.p.get("paymentmethod")
+	if err := c.checkPaymentMethod(gw); err != nil {
+		return nil, err
+	}
+	typ := strings.ToLower(strings.TrimSpace(c.p.get("type")))
+	if typ != "product" && typ != "configoptions" {
+		return nil, apiError("Invalid Upgrade Type")
+	}
+	promo, err := c.upgradePromotion()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := c.clientCurrency(svc.UserID)
+	if err != nil {
+		return nil, err
+	}
+	oldProd, _, err := c.loadProduct(svc.PID)
+	if err != nil {
+		return nil, err
+	}
+	oldCycle, ok := lookupCycle(svc.BillingCycle)
+	if !ok {
+		return nil, fmt.Errorf("service %d has an unknown billing cycle %q", svc.ID, svc.BillingCycle)
+	}
+
+	var q *quote
+	if typ == "product" {
+		q, err = c.quoteProduct(svc, oldCycle, cur)
+	} else {
+		q, err = c.quoteConfigOptions(svc, oldCycle, cur)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q.days, q.totalDays = daysUntilRenewal(c, svc, oldCycle)
+	q.price = proratedPrice(svc.Amount, oldCycle, q.newRecurring, q.newCycle, q.days)
+	if promo != nil && q.price > 0 {
+		q.price = promo.apply(q.price)
+	}
+
+	reply := successReply()
+	reply.set("oldproductid", strconv.FormatInt(oldProd.ID, 10))
+	reply.set("oldproductname", oldProd.Name)
+	reply.set("newproductid", q.newProduct.ID)
+	reply.set("newproductname", q.newProduct.Name)
+	reply.set("daysuntilrenewal", q.days)
+	reply.set("totaldays", q.totalDays)
+	reply.set("newproductbillingcycle", q.cycleEcho)
+	if typ == "configoptions" {
+		reply.set("configoptions", q.optionChanges)
+	}
+	reply.set("price", cur.format(q.price))
+	if calconly {
+		reply.set("upgradeinprogress", pending)
+		return reply, nil
+	}
+
+	ord, err := c.placeUpgrade(svc, gw, typ, q)
+	if err != nil {
+		return nil, err
+	}
+	c.wrote = true
+	reply.set("id", strconv.FormatInt(ord.upgradeID, 10))
+	reply.set("orderid", ord.orderID)
+	reply.set("order_number", ord.orderNumber)
+	if ord.invoiceID == 0 {
+		reply.set("invoiceid", nil)
+	} else {
+		reply.set("invoiceid", ord.invoiceID)
+	}
+	return reply, nil
+}
+
+// quote is a computed upgrade.
+type quote struct {
+	newProduct    product
+	newCycle      cycle
+	cycleEcho     string
+	newRecurring  cents
+	days          int
+	totalDays     int
+	price         cents
+	optionChanges []object            // type=configoptions only
+	originalValue string              // tblupgrades.originalvalue
+	newValue      string              // tblupgrades.newvalue
+	newSelections map[int64]selection // type=configoptions only
+}
+
+// quoteProduct prices a change of product (and maybe cycle).
+func (c *call) quoteProduct(svc *service, oldCycle cycle, cur currency) (*quote, error) {
+	newID := c.p.id("newproductid")
+	np, found, err := c.loadProduct(int64(newID))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, apiError("Invalid New Product ID")
+	}
+	q := &quote{newProduct: np, newCycle: oldCycle, cycleEcho: oldCycle.Key}
+	if c.p.has("newproductbillingcycle") {
+		cy, ok := lookupCycle(c.p.get("newproductbillingcycle"))
+		if !ok {
+			return nil, apiError("Invalid Billing Cycle Requested")
+		}
+		q.newCycle, q.cycleEcho = cy, c.p.get("newproductbillingcycle")
+	}
+	if np.ID == svc.PID {
+		if q.newCycle.Key == oldCycle.Key {
+			return nil, apiError("Invalid Product Upgrade: the service already has this product and billing cycle")
+		}
+	} else {
+		allowed, err := exists(c.ctx, c.tx, `SELECT 1 FROM tblproduct_upgrade_products
+			WHERE product_id = ? AND upgrade_product_id = ?`, svc.PID, np.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !allowed {
+			return nil, apiError(fmt.Sprintf("Invalid Product Upgrade: product %d cannot be upgraded to product %d", svc.PID, np.ID))
+		}
+	}
+	var offered bool
+	switch np.PayType {
+	case "free":
+		offered = q.newCycle.Key == "free"
+	case "onetime":
+		offered = q.newCycle.Key == "onetime"
+	default:
+		offered = q.newCycle.Recurring()
+	}
+	prices, err := c.loadPrices("product", np.ID, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	base, ok := prices.recurring(q.newCycle)
+	if !offered || !ok {
+		return nil, apiError("Invalid Billing Cycle Requested")
+	}
+	sels, err := c.serviceSelections(svc.ID)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := c.configRecurring(np.ID, sels, q.newCycle, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	q.newRecurring = base + opts
+	q.originalValue = strconv.FormatInt(svc.PID, 10)
+	q.newValue = strconv.FormatInt(np.ID, 10)
+	return q, nil
+}
+
+// quoteConfigOptions prices a change of configurable options.
+func (c *call) quoteConfigOptions(svc *service, cy cycle, cur currency) (*quote, error) {
+	prod, _, err := c.loadProduct(svc.PID)
+	if err != nil {
+		return nil, err
+	}
+	q := &quote{newProduct: prod, newCycle: cy, cycleEcho: cy.Key}
+	given := c.p.indexed("configoptions")
+	if len(given) == 0 {
+		return nil, apiError("Invalid configoptions: give configoptions[ID]=VALUE for at least one option")
+	}
+	opts, err := c.productConfigOptions(svc.PID)
+	if err != nil {
+		return nil, err
+	}
+	current, err := c.serviceSelections(svc.ID)
+	if err != nil {
+		return nil, err
+	}
+	next := map[int64]selection{}
+	for id, s := range current {
+		next[id] = s
+	}
+	changes := []object{}
+	changed := map[int64]selection{}
+	for _, kv := range given {
+		id, perr := strconv.ParseInt(kv.key, 10, 64)
+		var opt *configOption
+		for i := range opts {
+			if perr == nil && opts[i].ID == id {
+				opt = &opts[i]
+			}
+		}
+		if opt == nil {
+			return nil, apiError(fmt.Sprintf("Invalid configoptions: %s is not a configurable option of product %d", kv.key, svc.PID))
+		}
+		var n int64
+		if opt.Type == optYesNo {
+			b, ok := parseBool(kv.val)
+			if !ok {
+				return nil, apiError(fmt.Sprintf("Invalid configoptions: option %d (%s) takes 0 or 1", opt.ID, opt.Name))
+			}
+			if b {
+				n = 1
+			}
+		} else {
+			v, err := strconv.ParseInt(strings.TrimSpace(kv.val), 10, 64)
+			if err != nil {
+				return nil, apiError(fmt.Sprintf("Invalid configoptions: the value of option %d (%s) must be a number", opt.ID, opt.Name))
+			}
+			n = v
+		}
+		sel, err := plainSelection(*opt, n)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSelection(*opt, sel); err != nil {
+			return nil, err
+		}
+		old, had := current[id]
+		if had && old == sel {
+			continue
+		}
+		next[id] = sel
+		changed[id] = sel
+		changes = append(changes, object{
+			{"id", strconv.FormatInt(opt.ID, 10)},
+			{"name", opt.Name},
+			{"oldvalue", selectionValue(*opt, old, had)},
+			{"newvalue", selectionValue(*opt, sel, true)},
+		})
+	}
+	if len(changed) == 0 {
+		return nil, apiError("Invalid configoptions: the requested values are the service's current ones")
+	}
+	oldOpts, err := c.configRecurring(svc.PID, current, cy, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	newOpts, err := c.configRecurring(svc.PID, next, cy, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	q.newRecurring = svc.Amount + newOpts - oldOpts
+	if q.newRecurring < 0 {
+		q.newRecurring = 0
+	}
+	q.optionChanges = changes
+	q.newSelections = changed
+	orig := map[int64]selection{}
+	for id := range changed {
+		if s, ok := current[id]; ok {
+			orig[id] = s
+		}
+	}
+	q.originalValue = encodeSelections(orig)
+	q.newValue = encodeSelections(changed)
+	return q, nil
+}
+
+// daysUntilRenewal returns the days from today to the service's next due date
+// (0 when past or unset) and the cycle's length; both 0 for non-recurring
+// cycles.
+func daysUntilRenewal(c *call, svc *service, cy cycle) (days, total int) {
+	if !cy.Recurring() {
+		return 0, 0
+	}
+	due, ok := parseDate(svc.NextDueDate)
+	if !ok {
+		return 0, cy.Days
+	}
+	days = daysBetween(c.today, due)
+	if days < 0 {
+		days = 0
+	}
+	return days, cy.Days
+}
+
+// proratedPrice computes the upgrade price (see upgradeProduct).
+func proratedPrice(oldRec cents, oldCycle cycle, newRec cents, newCycle cycle, days int) cents {
+	if !oldCycle.Recurring() {
+		return newRec - oldRec
+	}
+	if !newCycle.Recurring() || newCycle.Days == oldCycle.Days {
+		return prorate(newRec-oldRec, days, oldCycle.Days)
+	}
+	// Different cycle lengths: new*days/newDays - old*days/oldDays, exactly.
+	od, nd := int64(oldCycle.Days), int64(newCycle.Days)
+	num := (int64(newRec)*od - int64(oldRec)*nd) * int64(days)
+	return roundDiv(num, od*nd)
+}
+
+// roundDiv returns num/den rounded half away from zero (den > 0).
+func roundDiv(num, den int64) cents {
+	q, r := num/den, num%den
+	if 2*abs64(r) >= den {
+		if num < 0 {
+			q--
+		} else {
+			q++
+		}
+	}
+	return cents(q)
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// pendingUpgradeInvoice reports whether an upgrade of the service waits for
+// an unpaid invoice.
+func (c *call) pendingUpgradeInvoice(serviceID int64) (bool, error) {
+	return exists(c.ctx, c.tx, `SELECT 1 FROM tblupgrades u
+		JOIN tblinvoiceitems ii ON ii.type = 'Upgrade' AND ii.relid = u.id
+		JOIN tblinvoices i ON i.id = ii.invoiceid
+		WHERE u.relid = ? AND i.status = 'Unpaid' LIMIT 1`, serviceID)
+}
+
+// promotion is an upgrade promotion.
+type promotion struct {
+	Type  string
+	Value float64
+}
+
+// apply takes the promotion off a positive price.
+func (p promotion) apply(price cents) cents {
+	var off cents
+	if p.Type == "Percentage" {
+		off = cents(math.Round(float64(price) * p.Value / 100))
+	} else {
+		off = toCents(p.Value)
+	}
+	if off > price {
+		off = price
+	}
+	return price - off
+}
+
+// upgradePromotion reads promocode, if given.
+func (c *call) upgradePromotion() (*promotion, error) {
+	if !c.p.has("promocode") {
+		return nil, nil
+	}
+	var p promotion
+	err := c.tx.QueryRowContext(c.ctx, `SELECT type, value FROM tblpromotions
+		WHERE code = ? COLLATE NOCASE AND upgrades = 1`, strings.TrimSpace(c.p.get("promocode"))).Scan(&p.Type, &p.Value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apiError("Invalid Promotion Code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// upgradeOrder is what placeUpgrade created.
+type upgradeOrder struct {
+	upgradeID, orderID, invoiceID int64
+	orderNumber                   string
+}
+
+// placeUpgrade records the order, the upgrade and, when money is due, the
+// invoice; otherwise it applies the upgrade at once.
+func (c *call) placeUpgrade(svc *service, gw, typ string, q *quote) (*upgradeOrder, error) {
+	now := c.now.Format(dateTimeLayout)
+	today := c.today.Format(dateLayout)
+	due := q.price
+	if due < 0 {
+		due = 0
+	}
+	res, err := c.tx.ExecContext(c.ctx, `INSERT INTO tblorders (userid, date, amount, paymentmethod, status)
+		VALUES (?, ?, ?, ?, 'Pending')`, svc.UserID, now, due.float(), gw)
+	if err != nil {
+		return nil, err
+	}
+	o := &upgradeOrder{}
+	if o.orderID, err = res.LastInsertId(); err != nil {
+		return nil, err
+	}
+	o.orderNumber = orderNumber(o.orderID)
+	if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblorders SET ordernum = ? WHERE id = ?", o.orderNumber, o.orderID); err != nil {
+		return nil, err
+	}
+	upType := "package"
+	if typ == "configoptions" {
+		upType = "configoptions"
+	}
+	res, err = c.tx.ExecContext(c.ctx, `INSERT INTO tblupgrades (userid, orderid, type, date, relid, originalvalue,
+		newvalue, newcycle, amount, days_remaining, total_days_in_cycle, new_recurring_amount, recurringchange, status, paid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'Pending', 'N')`,
+		svc.UserID, o.orderID, upType, today, svc.ID, q.originalValue, q.newValue, q.newCycle.Name,
+		q.price.float(), q.days, q.totalDays, q.newRecurring.float(), (q.newRecurring - svc.Amount).float())
+	if err != nil {
+		return nil, err
+	}
+	if o.upgradeID, err = res.LastInsertId(); err != nil {
+		return nil, err
+	}
+
+	if q.price <= 0 {
+		if err := c.applyUpgrade(o.upgradeID); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+	res, err = c.tx.ExecContext(c.ctx, `INSERT INTO tblinvoices (userid, date, duedate, subtotal, total, status, paymentmethod)
+		VALUES (?, ?, ?, ?, ?, 'Unpaid', ?)`, svc.UserID, today, today, q.price.float(), q.price.float(), gw)
+	if err != nil {
+		return nil, err
+	}
+	if o.invoiceID, err = res.LastInsertId(); err != nil {
+		return nil, err
+	}
+	desc := fmt.Sprintf("Upgrade: %s (%s) - %s", q.newProduct.Name, q.newCycle.Name, svc.Domain)
+	if typ == "configoptions" {
+		desc = fmt.Sprintf("Configurable options upgrade: %s - %s", q.newProduct.Name, svc.Domain)
+	}
+	if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO tblinvoiceitems (invoiceid, userid, type, relid, description,
+		amount, duedate, paymentmethod) VALUES (?, ?, 'Upgrade', ?, ?, ?, ?, ?)`,
+		o.invoiceID, svc.UserID, o.upgradeID, desc, q.price.float(), today, gw); err != nil {
+		return nil, err
+	}
+	if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblorders SET invoiceid = ? WHERE id = ?", o.invoiceID, o.orderID); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// applyUpgrade carries out a recorded upgrade on its service: new product
+// and cycle (or new option selections) and the new recurring amount. The
+// upgrade is then Completed and its order Active.
+func (c *call) applyUpgrade(upgradeID int64) error {
+	var serviceID, orderID int64
+	var typ, newValue, newCycle string
+	var newRecurring float64
+	err := c.tx.QueryRowContext(c.ctx, `SELECT relid, orderid, type, newvalue, newcycle, new_recurring_amount
+		FROM tblupgrades WHERE id = ?`, upgradeID).Scan(&serviceID, &orderID, &typ, &newValue, &newCycle, &newRecurring)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "package":
+		if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET packageid = ?, billingcycle = ?, amount = ? WHERE id = ?",
+			newValue, newCycle, newRecurring, serviceID); err != nil {
+			return err
+		}
+	case "configoptions":
+		sels, err := decodeSelections(newValue)
+		if err != nil {
+			return fmt.Errorf("upgrade %d: %w", upgradeID, err)
+		}
+		if err := c.saveSelections(serviceID, sels); err != nil {
+			return err
+		}
+		if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET amount = ? WHERE id = ?", newRecurring, serviceID); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("upgrade %d: unknown type %q", upgradeID, typ)
+	}
+	if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblupgrades SET status = 'Completed', paid = 'Y' WHERE id = ?", upgradeID); err != nil {
+		return err
+	}
+	_, err = c.tx.ExecContext(c.ctx, "UPDATE tblorders SET status = 'Active' WHERE id = ?", orderID)
+	return err
+}
+
+// encodeSelections stores selections in tblupgrades as JSON
+// {"configid": {"optionid": N, "qty": N}}, keys sorted.
+func encodeSelections(sels map[int64]selection) string {
+	ids := make([]int64, 0, len(sels))
+	for id := range sels {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	o := object{}
+	for _, id := range ids {
+		o.set(strconv.FormatInt(id, 10), object{{"optionid", sels[id].OptionID}, {"qty", sels[id].Qty}})
+	}
+	b, _ := o.MarshalJSON()
+	return string(b)
+}
+
+// decodeSelections reads encodeSelections's format.
+func decodeSelections(s string) (map[int64]selection, error) {
+	var raw map[string]struct {
+		OptionID int64 `json:"optionid"`
+		Qty      int64 `json:"qty"`
+	}
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, err
+	}
+	out := map[int64]selection{}
+	for k, v := range raw {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = selection{OptionID: v.OptionID, Qty: v.Qty}
+	}
+	return out, nil
+}
