@@ -25,7 +25,9 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -204,8 +206,13 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 func (c *Client) post(ctx context.Context, action, body string, k kind) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var sent bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent = true }}
+	// WroteRequest fires once the request has been handed to the
+	// connection's buffer (and also when that failed), which is before it is
+	// flushed to the network: a request counts as sent once it fired, unless
+	// the transport reports that not a byte reached the connection. Atomic:
+	// the hook runs on the transport's goroutine.
+	var tried atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { tried.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.endpoint, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, &TransportError{Action: action, Err: err}
@@ -215,6 +222,7 @@ func (c *Client) post(ctx context.Context, action, body string, k kind) (int, ht
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		sent := tried.Load() && !nothingWritten(err)
 		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: sent, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
@@ -227,6 +235,19 @@ func (c *Client) post(ctx context.Context, action, body string, k kind) (int, ht
 			Reason: fmt.Sprintf("reply is larger than %d bytes", maxReplyBytes)}
 	}
 	return resp.StatusCode, resp.Header, reply, nil
+}
+
+// nothingWritten reports whether net/http's transport marked err as a failure
+// before any byte of the request was written to the connection. It marks that
+// with its unexported nothingWrittenError; there is no exported way to ask, so
+// when the type is not found the request is taken as possibly sent.
+func nothingWritten(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if t := reflect.TypeOf(err); t.PkgPath() == "net/http" && t.Name() == "nothingWrittenError" {
+			return true
+		}
+	}
+	return false
 }
 
 func unwrapURLError(err error) error {

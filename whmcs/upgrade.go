@@ -45,7 +45,8 @@ func (r *UpgradeProductResponse) Amount() (float64, error) {
 // "$-8.67 USD", "-$8.67" or "$1,200.00 USD": the first run of digits, commas
 // and dots, negative when a minus sign comes before it. Commas are taken as
 // thousands separators, except that a comma followed by exactly two final
-// digits ("8,67 €") is taken as a decimal comma.
+// digits ("8,67 €") is taken as a decimal comma, and so is a comma after the
+// last dot ("1.234,56", WHMCS's currency format 3, whose dots group thousands).
 func ParsePrice(price string) (float64, error) {
 	start := strings.IndexAny(price, "0123456789")
 	if start < 0 {
@@ -56,8 +57,12 @@ func ParsePrice(price string) (float64, error) {
 		end++
 	}
 	digits := strings.TrimRight(price[start:end], ".,")
-	if i := strings.LastIndexByte(digits, ','); i >= 0 && !strings.Contains(digits, ".") && len(digits)-i == 3 {
-		digits = digits[:i] + "." + digits[i+1:]
+	comma, dot := strings.LastIndexByte(digits, ','), strings.LastIndexByte(digits, '.')
+	switch {
+	case comma > dot && dot >= 0: // "1.234,56": dots group thousands, the comma is decimal
+		digits = strings.ReplaceAll(digits[:comma], ".", "") + "." + digits[comma+1:]
+	case comma >= 0 && dot < 0 && len(digits)-comma == 3: // "8,67"
+		digits = digits[:comma] + "." + digits[comma+1:]
 	}
 	v, err := strconv.ParseFloat(strings.ReplaceAll(digits, ",", ""), 64)
 	if err != nil {
