@@ -626,3 +626,17 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("server saw %d distinct client ids, want 16", len(seen))
 	}
 }
+
+func TestAPIErrorWithoutMessage(t *testing.T) {
+	for _, body := range []string{`{"result":"error"}`, `{"result":"error","message":""}`, `{"result":"error","message":null}`} {
+		c := reply(t, 200, "application/json", body)
+		_, err := c.GetProducts(ctx(t), GetProductsRequest{})
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Message != "" {
+			t.Fatalf("%s: err = %T %v, want an *APIError without a message", body, err, err)
+		}
+		if want := "WHMCS GetProducts: error reply without a message"; err.Error() != want {
+			t.Errorf("%s: Error() = %q, want %q", body, err.Error(), want)
+		}
+	}
+}

@@ -27,7 +27,12 @@ type APIError struct {
 	HTTPStatus int
 }
 
-func (e *APIError) Error() string { return e.Message }
+func (e *APIError) Error() string {
+	if e.Message == "" { // an error message must never be blank
+		return fmt.Sprintf("WHMCS %s: error reply without a message", e.Action)
+	}
+	return e.Message
+}
 
 // Is matches ErrAuthentication, ErrIPNotAllowed and ErrPermission by message.
 func (e *APIError) Is(target error) bool {
