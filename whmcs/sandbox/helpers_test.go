@@ -44,6 +44,11 @@ func newHarness(t *testing.T, opts Options) *harness {
 	return &harness{t: t, sb: sb, srv: srv}
 }
 
+// with returns h reporting to t (for subtests).
+func (h *harness) with(t *testing.T) *harness {
+	return &harness{t: t, sb: h.sb, srv: h.srv}
+}
+
 // reply is a decoded API reply.
 type reply struct {
 	status int
