@@ -66,7 +66,7 @@ func getProducts(c *call) (object, error) {
 
 	list := []object{}
 	for _, p := range prods {
-		pricing, err := c.pricingObject("product", p.ID, curs, true)
+		pricing, err := c.pricingObject("product", p.ID, curs)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func getProducts(c *call) (object, error) {
 		for _, o := range opts {
 			choices := []object{}
 			for _, s := range o.Subs {
-				sp, err := c.pricingObject("configoptions", s.ID, curs, true)
+				sp, err := c.pricingObject("configoptions", s.ID, curs)
 				if err != nil {
 					return nil, err
 				}
@@ -158,18 +158,14 @@ func (c *call) currencies() ([]currency, error) {
 // pricingObject is {"USD": {"prefix": "$", "suffix": " USD", "msetupfee":
 // "0.00", ..., "monthly": "12.95", ..., "triennially": "-1.00"}, ...} for the
 // tblpricing rows of (typ, relid), one entry per currency.
-func (c *call) pricingObject(typ string, relid int64, curs []currency, withAffixes bool) (object, error) {
+func (c *call) pricingObject(typ string, relid int64, curs []currency) (object, error) {
 	out := object{}
 	for _, cur := range curs {
 		p, err := c.loadPrices(typ, relid, cur.ID)
 		if err != nil {
 			return nil, err
 		}
-		o := object{}
-		if withAffixes {
-			o.set("prefix", cur.Prefix)
-			o.set("suffix", cur.Suffix)
-		}
+		o := object{{"prefix", cur.Prefix}, {"suffix", cur.Suffix}}
 		for _, col := range priceColumns {
 			o.set(col, p[col].String())
 		}

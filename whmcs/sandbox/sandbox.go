@@ -1,18 +1,3 @@
-// Package sandbox is a WHMCS-compatible API server backed by SQLite.
-//
-// It answers POST /includes/api.php like a WHMCS install does (form-encoded
-// requests, identifier/secret authentication, responsetype=json replies with
-// WHMCS's shapes and error messages) for the actions whmcs-mcp uses:
-// GetClientsProducts, GetProducts, GetClientsAddons, GetPaymentMethods,
-// UpdateClientProduct, UpdateClientAddon, UpgradeProduct and
-// AddInvoicePayment. Its data model is WHMCS's own (tblclients, tblhosting,
-// tblpricing, ...), simplified, and a new database is seeded with demo data
-// whose client 1 reproduces the GetClientsProducts example of WHMCS's API
-// reference exactly.
-//
-// The sandbox is what a newcomer tries first (whmcs-mcp --sandbox) and the
-// test double for every test of the project, so where WHMCS's documentation
-// is silent the choice made is written next to the code that makes it.
 package sandbox
 
 import (

@@ -50,6 +50,8 @@ const unpaidUpgradeMessage = "Unable to accept upgrade order. Previous upgrade i
 //     for AddInvoicePayment; otherwise it applies at once (invoiceid null)
 //     and no credit is issued for a negative price. The next due date does
 //     not move.
+//   - The service's status is not checked: a Suspended service can be
+//     upgraded through the API as an admin could.
 //   - type=configoptions takes configoptions[ID]=VALUE (the choice id for
 //     dropdown and radio options, the quantity for quantity options, 1/0 for
 //     yes/no) for options of the service's product, prorated over the
