@@ -7,19 +7,20 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 )
 
 // redacted stands in for a service password: WHMCS returns it decrypted, and
 // it must never reach the model.
-const redacted = "[redacted]"
+const redacted = logging.Redacted
 
 // ClientsProductsResult is a page of client services.
 type ClientsProductsResult struct {
-	Total      int                   `json:"total" jsonschema:"required" jsonschema_description:"Services matching the filter."`
-	Returned   int                   `json:"returned" jsonschema:"required" jsonschema_description:"Services in this page."`
-	NextOffset *int                  `json:"next_offset,omitempty" jsonschema_description:"limitstart of the next page; absent on the last page."`
-	Products   []whmcs.ClientProduct `json:"products" jsonschema:"required" jsonschema_description:"The services."`
+	Total      int       `json:"total" jsonschema:"required" jsonschema_description:"Services matching the filter."`
+	Returned   int       `json:"returned" jsonschema:"required" jsonschema_description:"Services in this page."`
+	NextOffset *int      `json:"next_offset,omitempty" jsonschema_description:"limitstart of the next page; absent on the last page."`
+	Products   []Service `json:"products" jsonschema:"required" jsonschema_description:"The services."`
 }
 
 // GetClientsProducts is the get_clients_products tool.
@@ -40,9 +41,9 @@ func GetClientsProducts(deps *Deps) Tool {
 		if err != nil {
 			return nil, err
 		}
-		products := []whmcs.ClientProduct(resp.Products)
-		for i := range products {
-			compactProduct(&products[i])
+		products := make([]Service, 0, len(resp.Products))
+		for _, p := range resp.Products {
+			products = append(products, serviceOf(p))
 		}
 		start := 0
 		if args.LimitStart != nil {
@@ -52,27 +53,9 @@ func GetClientsProducts(deps *Deps) Tool {
 			Total:      int(resp.TotalResults),
 			Returned:   len(products),
 			NextOffset: nextOffset(start, len(products), int(resp.TotalResults)),
-			Products:   nonNil(products),
+			Products:   products,
 		}, nil
 	})}
-}
-
-// compactProduct redacts the password and drops names that only repeat another.
-func compactProduct(p *whmcs.ClientProduct) {
-	if p.Password != "" {
-		p.Password = redacted
-	}
-	if p.TranslatedName == p.Name {
-		p.TranslatedName = ""
-	}
-	if p.TranslatedGroupName == p.GroupName {
-		p.TranslatedGroupName = ""
-	}
-	for i := range p.CustomFields {
-		if f := &p.CustomFields[i]; f.TranslatedName == f.Name {
-			f.TranslatedName = ""
-		}
-	}
 }
 
 // nextOffset returns the offset of the next page, or nil on the last page.

@@ -25,54 +25,55 @@ type GetClientsProductsResponse struct {
 }
 
 // ClientProduct is a client's service (a product instance) as WHMCS returns it.
+// Its json tags keep WHMCS's names; omitzero leaves out WHMCS's "none" values.
 type ClientProduct struct {
-	ID                  Int                        `json:"id,omitzero" jsonschema_description:"Service id."`
-	Qty                 Int                        `json:"qty,omitzero" jsonschema_description:"Quantity."`
-	ClientID            Int                        `json:"clientid,omitzero" jsonschema_description:"Owning client id."`
-	OrderID             Int                        `json:"orderid,omitzero" jsonschema_description:"Order id."`
-	OrderNumber         String                     `json:"ordernumber,omitzero" jsonschema_description:"Order number."`
-	PID                 Int                        `json:"pid,omitzero" jsonschema_description:"Product id."`
-	RegDate             Date                       `json:"regdate,omitzero" jsonschema_description:"Registration date."`
-	Name                String                     `json:"name,omitzero" jsonschema_description:"Product name."`
-	TranslatedName      String                     `json:"translated_name,omitzero" jsonschema_description:"Product name in the client's language, when it differs."`
-	GroupName           String                     `json:"groupname,omitzero" jsonschema_description:"Product group name."`
-	TranslatedGroupName String                     `json:"translated_groupname,omitzero" jsonschema_description:"Product group name in the client's language, when it differs."`
-	Domain              String                     `json:"domain,omitzero" jsonschema_description:"Domain name."`
-	DedicatedIP         String                     `json:"dedicatedip,omitzero" jsonschema_description:"Dedicated IP address."`
-	ServerID            Int                        `json:"serverid,omitzero" jsonschema_description:"Server id."`
-	ServerName          String                     `json:"servername,omitzero" jsonschema_description:"Server name."`
-	ServerIP            String                     `json:"serverip,omitzero" jsonschema_description:"Server IP address."`
-	ServerHostname      String                     `json:"serverhostname,omitzero" jsonschema_description:"Server hostname."`
-	SuspensionReason    String                     `json:"suspensionreason,omitzero" jsonschema_description:"Why the service is suspended."`
-	FirstPaymentAmount  Float                      `json:"firstpaymentamount,omitzero" jsonschema_description:"First payment amount."`
-	RecurringAmount     Float                      `json:"recurringamount,omitzero" jsonschema_description:"Recurring amount per billing cycle."`
-	PaymentMethod       String                     `json:"paymentmethod,omitzero" jsonschema_description:"Payment method (gateway module name)."`
-	PaymentMethodName   String                     `json:"paymentmethodname,omitzero" jsonschema_description:"Payment method display name."`
-	BillingCycle        String                     `json:"billingcycle,omitzero" jsonschema_description:"Billing cycle."`
-	NextDueDate         Date                       `json:"nextduedate,omitzero" jsonschema_description:"Next due date."`
-	Status              String                     `json:"status,omitzero" jsonschema_description:"Service status."`
-	Username            String                     `json:"username,omitzero" jsonschema_description:"Service username."`
-	Password            String                     `json:"password,omitzero" jsonschema_description:"Service password; always [redacted] here."`
-	SubscriptionID      String                     `json:"subscriptionid,omitzero" jsonschema_description:"Gateway subscription id."`
-	PromoID             Int                        `json:"promoid,omitzero" jsonschema_description:"Promotion id."`
-	OverideAutoSuspend  Bool                       `json:"overideautosuspend,omitzero" jsonschema_description:"Automatic suspension is overridden."`
-	OverideSuspendUntil Date                       `json:"overidesuspenduntil,omitzero" jsonschema_description:"Automatic suspension is overridden until this date."`
-	NS1                 String                     `json:"ns1,omitzero" jsonschema_description:"First nameserver."`
-	NS2                 String                     `json:"ns2,omitzero" jsonschema_description:"Second nameserver."`
-	AssignedIPs         String                     `json:"assignedips,omitzero" jsonschema_description:"Assigned IP addresses."`
-	Notes               String                     `json:"notes,omitzero" jsonschema_description:"Admin notes."`
-	DiskUsage           Int                        `json:"diskusage,omitzero" jsonschema_description:"Disk usage in MB."`
-	DiskLimit           Int                        `json:"disklimit,omitzero" jsonschema_description:"Disk limit in MB."`
-	BwUsage             Int                        `json:"bwusage,omitzero" jsonschema_description:"Bandwidth usage in MB."`
-	BwLimit             Int                        `json:"bwlimit,omitzero" jsonschema_description:"Bandwidth limit in MB."`
-	LastUpdate          Date                       `json:"lastupdate,omitzero" jsonschema_description:"When usage was last updated."`
-	CustomFields        Wrapped[CustomFieldValue]  `json:"customfields,omitzero" jsonschema_description:"Custom field values."`
-	ConfigOptions       Wrapped[ConfigOptionValue] `json:"configoptions,omitzero" jsonschema_description:"Configurable option values."`
+	ID                  Int                        `json:"id,omitzero"`
+	Qty                 Int                        `json:"qty,omitzero"`
+	ClientID            Int                        `json:"clientid,omitzero"`
+	OrderID             Int                        `json:"orderid,omitzero"`
+	OrderNumber         String                     `json:"ordernumber,omitzero"`
+	PID                 Int                        `json:"pid,omitzero"`
+	RegDate             Date                       `json:"regdate,omitzero"`
+	Name                String                     `json:"name,omitzero"`
+	TranslatedName      String                     `json:"translated_name,omitzero"`
+	GroupName           String                     `json:"groupname,omitzero"`
+	TranslatedGroupName String                     `json:"translated_groupname,omitzero"`
+	Domain              String                     `json:"domain,omitzero"`
+	DedicatedIP         String                     `json:"dedicatedip,omitzero"`
+	ServerID            Int                        `json:"serverid,omitzero"`
+	ServerName          String                     `json:"servername,omitzero"`
+	ServerIP            String                     `json:"serverip,omitzero"`
+	ServerHostname      String                     `json:"serverhostname,omitzero"`
+	SuspensionReason    String                     `json:"suspensionreason,omitzero"`
+	FirstPaymentAmount  Float                      `json:"firstpaymentamount,omitzero"`
+	RecurringAmount     Float                      `json:"recurringamount,omitzero"`
+	PaymentMethod       String                     `json:"paymentmethod,omitzero"`
+	PaymentMethodName   String                     `json:"paymentmethodname,omitzero"`
+	BillingCycle        String                     `json:"billingcycle,omitzero"`
+	NextDueDate         Date                       `json:"nextduedate,omitzero"`
+	Status              String                     `json:"status,omitzero"`
+	Username            String                     `json:"username,omitzero"`
+	Password            String                     `json:"password,omitzero"`
+	SubscriptionID      String                     `json:"subscriptionid,omitzero"`
+	PromoID             Int                        `json:"promoid,omitzero"`
+	OverideAutoSuspend  Bool                       `json:"overideautosuspend,omitzero"`
+	OverideSuspendUntil Date                       `json:"overidesuspenduntil,omitzero"`
+	NS1                 String                     `json:"ns1,omitzero"`
+	NS2                 String                     `json:"ns2,omitzero"`
+	AssignedIPs         String                     `json:"assignedips,omitzero"`
+	Notes               String                     `json:"notes,omitzero"`
+	DiskUsage           Int                        `json:"diskusage,omitzero"`
+	DiskLimit           Int                        `json:"disklimit,omitzero"`
+	BwUsage             Int                        `json:"bwusage,omitzero"`
+	BwLimit             Int                        `json:"bwlimit,omitzero"`
+	LastUpdate          Date                       `json:"lastupdate,omitzero"`
+	CustomFields        Wrapped[CustomFieldValue]  `json:"customfields,omitzero"`
+	ConfigOptions       Wrapped[ConfigOptionValue] `json:"configoptions,omitzero"`
 }
 
 // CustomFieldValue is one custom field of a service.
 type CustomFieldValue struct {
-	ID             Int    `json:"id,omitzero" jsonschema_description:"Custom field id."`
+	ID             Int    `json:"id,omitzero" jsonschema_description:"Custom field id (the key of customfields arguments)."`
 	Name           String `json:"name,omitzero" jsonschema_description:"Field name."`
 	TranslatedName String `json:"translated_name,omitzero" jsonschema_description:"Field name in the client's language, when it differs."`
 	Value          String `json:"value,omitzero" jsonschema_description:"Value."`
@@ -80,7 +81,7 @@ type CustomFieldValue struct {
 
 // ConfigOptionValue is one configurable option of a service.
 type ConfigOptionValue struct {
-	ID     Int    `json:"id,omitzero" jsonschema_description:"Configurable option id."`
+	ID     Int    `json:"id,omitzero" jsonschema_description:"Configurable option id (the key of configoptions arguments)."`
 	Option String `json:"option,omitzero" jsonschema_description:"Option name."`
 	Type   String `json:"type,omitzero" jsonschema_description:"Option type (dropdown, radio, yesno, quantity)."`
 	Value  String `json:"value,omitzero" jsonschema_description:"Selected value."`
