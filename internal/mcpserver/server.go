@@ -31,6 +31,8 @@ type Options struct {
 	// Allowed decides, per call context, whether a tool is visible and
 	// callable; nil allows every tool.
 	Allowed func(ctx context.Context, tool string) bool
+	// Scope returns the client ids the caller may see; nil means all.
+	Scope func(ctx context.Context) []int
 	// ServerOptions are added last (e.g. elicitation support).
 	ServerOptions []server.ServerOption
 }
@@ -41,7 +43,7 @@ func New(opts Options) (*server.MCPServer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: opts.Gate, Logger: logger}))
+	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: opts.Gate, Logger: logger, Scope: opts.Scope}))
 	if err != nil {
 		return nil, err
 	}

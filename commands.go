@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/mcpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args, turning a flag error into errUsage (already printed).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// app is a configured MCP server and what it needs to be shut down.
+type app struct {
+	server *server.MCPServer
+	log    *slog.Logger
+	close  func()
+}
+
+// newApp configures the MCP server from the shared settings.
+func newApp(s *settings, stderr io.Writer) (*app, error) {
+	log, err := s.logger(stderr)
+	if err != nil {
+		return nil, err
+	}
+	pol, closePolicy, err := s.policy(log)
+	if err != nil {
+		return nil, err
+	}
+	wc, stop, err := s.connect(log)
+	if err != nil {
+		closePolicy()
+		return nil, err
+	}
+	srv, err := mcpserver.New(mcpserver.Options{
+		WHMCS: wc, Gate: pol, Logger: log, Version: version,
+		Allowed: pol.Allowed, Scope: pol.Scope,
+		ServerOptions: []server.ServerOption{server.WithElicitation()},
+	})
+	if err != nil {
+		stop()
+		closePolicy()
+		return nil, err
+	}
+	return &app{server: srv, log: log, close: func() { stop(); closePolicy() }}, nil
+}
+
+// serveCommand serves MCP on stdio.
+func serveCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var s settings
+	fs := newFlagSet("whmcs-mcp", stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage, "\nFlags:\n"); fs.PrintDefaults() }
+	s.bind(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := newApp(&s, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	stdio := server.NewStdioServer(a.server)
+	stdio.SetErrorLogger(log.New(&slogWriter{a.log}, "", 0))
+	a.log.Info("serving MCP on stdio", "version", version)
+	err = stdio.Listen(ctx, stdin, stdout)
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// slogWriter sends mcp-go's error log lines to slog.
+type slogWriter struct{ log *slog.Logger }
+
+func (w *slogWriter) Write(p []byte) (int, error) {
+	w.log.Error(string(p))
+	return len(p), nil
+}
+
+// toolsCommand prints every tool definition as JSON.
+func toolsCommand(stdout io.Writer) error {
+	defs := make([]mcp.Tool, 0)
+	for _, t := range tools.All(nil) {
+		def, err := t.Definition()
+		if err != nil {
+			return err
+		}
+		defs = append(defs, def)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(defs)
+}
+
+// callCommand runs one tool call through the MCP server, in process, and
+// prints the result's JSON. A tool error goes to stderr with exit code 1.
+func callCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var s settings
+	fs := newFlagSet("whmcs-mcp call", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: whmcs-mcp call [flags] TOOL 'JSON arguments'\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	s.bind(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		fs.Usage()
+		return errUsage
+	}
+	name, rawArgs := fs.Arg(0), "{}"
+	if fs.NArg() == 2 {
+		rawArgs = fs.Arg(1)
+	}
+	if !json.Valid([]byte(rawArgs)) {
+		return fmt.Errorf("arguments for %s are not valid JSON: %s", name, rawArgs)
+	}
+	a, err := newApp(&s, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	c, err := client.NewInProcessClient(a.server)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "whmcs-mcp call", Version: version}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		return err
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = json.RawMessage(rawArgs)
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		return err
+	}
+	text := resultText(res)
+	if res.IsError {
+		return errors.New(text)
+	}
+	var pretty any
+	if json.Unmarshal([]byte(text), &pretty) == nil {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(pretty)
+	}
+	_, err = fmt.Fprintln(stdout, text)
+	return err
+}
+
+// resultText joins a result's text blocks.
+func resultText(res *mcp.CallToolResult) string {
+	var out string
+	for _, c := range res.Content {
+		if t, ok := c.(mcp.TextContent); ok {
+			out += t.Text
+		}
+	}
+	return out
+}
+
+// auditCommand runs `audit verify FILE`.
+func auditCommand(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 2 || args[0] != "verify" {
+		fmt.Fprintln(stderr, "Usage: whmcs-mcp audit verify FILE")
+		return errUsage
+	}
+	n, err := audit.VerifyFile(args[1])
+	if err != nil {
+		return fmt.Errorf("%s: %w", args[1], err)
+	}
+	fmt.Fprintf(stdout, "%s: %d records, chain intact\n", args[1], n)
+	return nil
+}
+
+// sandboxCommand serves the sandbox WHMCS API alone.
+func sandboxCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("whmcs-mcp sandbox", stderr)
+	listen := fs.String("listen", "127.0.0.1:8081", "address to serve the sandbox WHMCS API on")
+	db := fs.String("db", "", "SQLite file to keep the sandbox's data in (default: in memory)")
+	identifier := fs.String("identifier", sandbox.DefaultIdentifier, "API identifier the sandbox accepts")
+	secret := fs.String("secret", sandbox.DefaultSecret, "API secret the sandbox accepts")
+	accessKey := fs.String("access-key", "", "if set, requests must carry this accesskey")
+	now := fs.String("now", "", "fixed clock for reproducible results: YYYY-MM-DD or RFC 3339 (default: the real clock)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := logging.New(stderr, logging.Options{Level: *logLevel, Format: *logFormat})
+	if err != nil {
+		return err
+	}
+	opts := sandbox.Options{DBPath: *db, Identifier: *identifier, Secret: *secret, AccessKey: *accessKey, Logger: log}
+	if *now != "" {
+		t, err := parseNow(*now)
+		if err != nil {
+			return err
+		}
+		opts.Now = sandbox.FixedClock(t)
+	}
+	sb, err := sandbox.Open(opts)
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	log.Warn("SANDBOX: serving a demo WHMCS API with made-up data", "url", "http://"+ln.Addr().String()+"/includes/api.php",
+		"identifier", *identifier)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// parseNow reads the sandbox's fixed clock.
+func parseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now %q: want YYYY-MM-DD or RFC 3339", s)
+	}
+	return t, nil
+}

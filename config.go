@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
+)
+
+// settings are the options shared by the commands that talk to WHMCS.
+type settings struct {
+	sandbox    bool
+	url        string
+	identifier string
+	secret     string
+	accessKey  string
+	timeout    time.Duration
+	policyPath string
+	auditPath  string
+	logLevel   string
+	logFormat  string
+}
+
+// bind registers the shared flags on fs, with defaults from the environment.
+func (s *settings) bind(fs *flag.FlagSet) {
+	fs.BoolVar(&s.sandbox, "sandbox", false, "run against the embedded sandbox WHMCS (demo data) instead of WHMCS_URL")
+	fs.StringVar(&s.url, "whmcs-url", os.Getenv("WHMCS_URL"), "WHMCS base URL, e.g. https://billing.example.com/whmcs (env WHMCS_URL)")
+	fs.StringVar(&s.identifier, "whmcs-identifier", os.Getenv("WHMCS_IDENTIFIER"), "API credential identifier (env WHMCS_IDENTIFIER)")
+	fs.StringVar(&s.secret, "whmcs-secret", os.Getenv("WHMCS_SECRET"), "API credential secret (env WHMCS_SECRET; prefer the variable: flags show in ps)")
+	fs.StringVar(&s.accessKey, "whmcs-access-key", os.Getenv("WHMCS_ACCESS_KEY"), "optional API access key (env WHMCS_ACCESS_KEY)")
+	fs.DurationVar(&s.timeout, "whmcs-timeout", envDuration("WHMCS_TIMEOUT", whmcs.DefaultTimeout), "bound on each WHMCS request (env WHMCS_TIMEOUT)")
+	fs.StringVar(&s.policyPath, "policy", os.Getenv("WHMCS_MCP_POLICY"), "policy file (YAML) (env WHMCS_MCP_POLICY); default: read-write, confirmations for status changes and upgrades")
+	fs.StringVar(&s.auditPath, "audit-log", os.Getenv("WHMCS_MCP_AUDIT_LOG"), "append-only audit log file, JSON Lines (env WHMCS_MCP_AUDIT_LOG); default: none")
+	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&s.logFormat, "log-format", "text", "log format on stderr: text or json")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// errNotConfigured explains how to point the server at WHMCS.
+var errNotConfigured = errors.New(`WHMCS is not configured.
+Set WHMCS_URL (your install's base URL, e.g. https://billing.example.com/whmcs),
+WHMCS_IDENTIFIER and WHMCS_SECRET (Setup > Staff Management > Manage API Credentials),
+and WHMCS_ACCESS_KEY if your install uses one.
+To try the server without WHMCS, run it against the embedded sandbox: whmcs-mcp --sandbox`)
+
+// logger builds the stderr logger.
+func (s *settings) logger(stderr io.Writer) (*slog.Logger, error) {
+	return logging.New(stderr, logging.Options{Level: s.logLevel, Format: s.logFormat})
+}
+
+// connect returns a WHMCS client: to WHMCS_URL, or to a sandbox started on a
+// loopback port when --sandbox is set. The returned stop function shuts the
+// sandbox down.
+func (s *settings) connect(log *slog.Logger) (*whmcs.Client, func(), error) {
+	if !s.sandbox {
+		if s.url == "" || s.identifier == "" || s.secret == "" {
+			return nil, nil, errNotConfigured
+		}
+		c, err := whmcs.New(whmcs.Config{URL: s.url, Identifier: s.identifier, Secret: s.secret,
+			AccessKey: s.accessKey, Timeout: s.timeout, UserAgent: "whmcs-mcp/" + version})
+		return c, func() {}, err
+	}
+	url, stop, err := startSandbox(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := whmcs.New(whmcs.Config{URL: url, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret,
+		Timeout: s.timeout, UserAgent: "whmcs-mcp/" + version})
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return c, stop, nil
+}
+
+// policy loads the policy file and opens the audit log. The signing key of
+// confirmation tokens comes from WHMCS_MCP_SIGNING_KEY; without it a random
+// key is made, and tokens do not survive a restart.
+func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
+	file, err := policy.Load(s.policyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	var key []byte
+	if k := os.Getenv("WHMCS_MCP_SIGNING_KEY"); k != "" {
+		key = []byte(k)
+	} else {
+		log.Info("WHMCS_MCP_SIGNING_KEY is not set: confirmation tokens are signed with a random key and do not survive a restart")
+	}
+	signer, err := policy.NewSigner(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	auditLog := audit.Discard()
+	if s.auditPath != "" {
+		if auditLog, err = audit.Open(s.auditPath); err != nil {
+			return nil, nil, fmt.Errorf("audit log: %w", err)
+		}
+		if torn := auditLog.TornTail(); torn != "" {
+			log.Warn("the audit log ended with a torn record, left by a crash before it was written in full; it was removed (the write it announced was never sent)",
+				"file", s.auditPath, "removed", torn)
+		}
+	} else {
+		log.Warn("no audit log configured (--audit-log or WHMCS_MCP_AUDIT_LOG): changes are not recorded")
+	}
+	p, err := policy.New(file, policy.Options{Signer: signer, Audit: auditLog, Logger: log})
+	if err != nil {
+		auditLog.Close()
+		return nil, nil, err
+	}
+	return p, func() { auditLog.Close() }, nil
+}
+
+// startSandbox serves an in-memory sandbox WHMCS on a loopback port and says
+// so loudly: nothing the agent does there touches a real billing system.
+func startSandbox(log *slog.Logger) (string, func(), error) {
+	sb, err := sandbox.Open(sandbox.Options{Logger: log})
+	if err != nil {
+		return "", nil, fmt.Errorf("starting the sandbox: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		sb.Close()
+		return "", nil, fmt.Errorf("starting the sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	url := "http://" + ln.Addr().String()
+	log.Warn("SANDBOX MODE: using the embedded demo WHMCS with made-up data; no real billing system is touched", "url", url+"/includes/api.php")
+	return url, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		sb.Close()
+	}, nil
+}

@@ -1,0 +1,218 @@
+// Package policy stands between the agent and every change: it decides which
+// tools a caller sees, keeps a client-scoped caller to its clients, previews
+// guarded changes (a before/after diff, or WHMCS's calconly quote), asks for
+// a confirmation (a signed single-use token, or the user through
+// elicitation), re-checks the previewed state, and records every step in the
+// audit log before and after the write.
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+)
+
+// LocalPrincipal names the caller on stdio and the command line.
+const LocalPrincipal = "local"
+
+// Options are a Policy's collaborators.
+type Options struct {
+	// Signer signs confirmation tokens; nil means a random per-process key.
+	Signer *Signer
+	// Used remembers spent tokens; nil means in memory.
+	Used UsedTokens
+	// Audit receives every record; nil means audit.Discard().
+	Audit *audit.Log
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Policy implements tools.Gate with the rules of a policy File.
+type Policy struct {
+	file   *File
+	local  *Principal
+	signer *Signer
+	used   UsedTokens
+	audit  *audit.Log
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns the Policy for file.
+func New(file *File, opts Options) (*Policy, error) {
+	if file == nil {
+		file = Default()
+	}
+	p := &Policy{
+		file:   file,
+		local:  &Principal{Name: LocalPrincipal, Clients: file.Clients},
+		signer: opts.Signer,
+		used:   opts.Used,
+		audit:  opts.Audit,
+		now:    opts.Now,
+		log:    opts.Logger,
+	}
+	if p.signer == nil {
+		s, err := NewSigner(nil)
+		if err != nil {
+			return nil, err
+		}
+		p.signer = s
+	}
+	if p.used == nil {
+		p.used = NewMemoryUsedTokens()
+	}
+	if p.audit == nil {
+		p.audit = audit.Discard()
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p, nil
+}
+
+// File returns the policy file in force.
+func (p *Policy) File() *File { return p.file }
+
+// Principal returns the caller of ctx: the one an HTTP middleware stored, or
+// the local principal.
+func (p *Policy) Principal(ctx context.Context) *Principal {
+	if pr := PrincipalFrom(ctx); pr != nil {
+		return pr
+	}
+	return p.local
+}
+
+// Allowed reports whether the caller of ctx may see and call a tool: the
+// file's mode and allowlist, narrowed by the principal's.
+func (p *Policy) Allowed(ctx context.Context, tool string) bool {
+	pr := p.Principal(ctx)
+	if isWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
+		return false
+	}
+	if len(p.file.Tools) > 0 && !slices.Contains(p.file.Tools, tool) {
+		return false
+	}
+	return len(pr.Tools) == 0 || slices.Contains(pr.Tools, tool)
+}
+
+// Scope returns the client ids the caller of ctx may see; nil means all.
+func (p *Policy) Scope(ctx context.Context) []int {
+	return p.Principal(ctx).Clients
+}
+
+func isWrite(tool string) bool {
+	for _, t := range tools.All(nil) {
+		if t.Name == tool {
+			return t.Kind == tools.Write
+		}
+	}
+	return true // unknown tools are treated as writes: hidden in read-only mode
+}
+
+// Refusal is a call the policy refused; nothing reached WHMCS's write API.
+type Refusal struct {
+	Reason string
+}
+
+func (r *Refusal) Error() string { return "refused: " + r.Reason + "; nothing was changed" }
+
+// call is one operation on its way through the policy, with what is known
+// about it so far.
+type call struct {
+	op        *tools.Operation
+	principal *Principal
+	args      map[string]any // for the audit log
+	subject   *tools.Subject
+}
+
+// Run implements tools.Gate.
+func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
+	c := &call{op: op, principal: p.Principal(ctx), args: argumentsOf(op.Args)}
+	if c.principal.Scoped() {
+		subject, err := op.Subject(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !c.principal.InScope(subject.ClientID) {
+			return nil, p.refuse(c, "", fmt.Sprintf("%s is outside the clients you may act on", subject.Label))
+		}
+		c.subject = subject
+	}
+	if status, ok := op.Changes["status"].(string); ok && len(p.file.AllowedStatuses) > 0 && !slices.Contains(p.file.AllowedStatuses, status) {
+		return nil, p.refuse(c, "", fmt.Sprintf("status %q is not one the policy allows agents to set (allowed: %s)", status, strings.Join(p.file.AllowedStatuses, ", ")))
+	}
+	switch {
+	case op.Kind == tools.OpQuote:
+		return p.quote(ctx, c)
+	case !op.Guarded(p.file.GuardedFields):
+		return p.execute(ctx, c, "")
+	case op.ConfirmationToken != "":
+		return p.confirmWithToken(ctx, c)
+	case op.Request.Params.RequestState != "":
+		return p.confirmElicited(ctx, c)
+	}
+	return p.preview(ctx, c)
+}
+
+// refuse records a refusal and returns it as the call's error.
+func (p *Policy) refuse(c *call, tokenID, reason string) error {
+	p.record(c, audit.Record{Event: "refusal", TokenID: tokenID, Outcome: "refused: " + reason})
+	return &Refusal{Reason: reason}
+}
+
+// record appends an audit record for c; a failure is logged (the records
+// that must be on disk before a write go through recordIntent instead).
+func (p *Policy) record(c *call, r audit.Record) {
+	r.Principal, r.Tool, r.Arguments = c.principal.Name, c.op.Tool, c.args
+	if _, err := p.audit.Append(r); err != nil {
+		p.log.Error("audit log append failed", "event", r.Event, "tool", r.Tool, "err", err)
+	}
+}
+
+// execute writes the intent record, performs the write and records the outcome.
+func (p *Policy) execute(ctx context.Context, c *call, tokenID string) (any, error) {
+	intent := audit.Record{Event: "intent", TokenID: tokenID, Principal: c.principal.Name, Tool: c.op.Tool, Arguments: c.args}
+	if _, err := p.audit.Append(intent); err != nil {
+		return nil, fmt.Errorf("the audit log cannot be written (%v); nothing was sent to WHMCS", err)
+	}
+	reply, err := c.op.Execute(ctx)
+	switch {
+	case err == nil:
+		p.record(c, audit.Record{Event: "execution", TokenID: tokenID, Outcome: tools.StatusDone, Reply: reply})
+		return reply, nil
+	case errors.Is(err, whmcs.ErrOutcomeUnknown):
+		p.record(c, audit.Record{Event: "outcome_unknown", TokenID: tokenID, Outcome: "outcome unknown", Reply: err.Error()})
+		return nil, fmt.Errorf("%w. Do not retry blindly: read the record back (get_clients_products or get_clients_addons) to see whether the change was made", err)
+	default:
+		p.record(c, audit.Record{Event: "failure", TokenID: tokenID, Outcome: "failed", Reply: err.Error()})
+		return nil, err
+	}
+}
+
+// argumentsOf returns a call's arguments as a JSON object for the audit log
+// (which redacts secrets when it writes them).
+func argumentsOf(args any) map[string]any {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
