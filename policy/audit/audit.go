@@ -5,8 +5,9 @@
 // The chain makes a change to a line, or a deleted, inserted or reordered
 // line, visible to Verify. It is evidence against accidents and casual
 // edits, not a signature: whoever can write the file can also recompute every
-// hash after an edit. Ship the log (or its latest hash) elsewhere when that
-// matters.
+// hash after an edit, and cutting off the last lines leaves a shorter chain
+// that still verifies. Ship the log (or its record count and latest hash)
+// elsewhere when that matters.
 //
 // Every Append is written with one write call and fsynced before it returns,
 // so a record that Append acknowledged survives a crash. The policy layer

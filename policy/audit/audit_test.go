@@ -347,7 +347,7 @@ func TestOpenRefusesAFileThatIsNotAnAuditLog(t *testing.T) {
 	}
 }
 
-func TestOpenCreatesThePrivately(t *testing.T) {
+func TestOpenCreatesTheFilePrivately(t *testing.T) {
 	_, path := openTemp(t)
 	info, err := os.Stat(path)
 	if err != nil {
