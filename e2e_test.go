@@ -265,3 +265,65 @@ func TestSandboxFlagSaysSoOnStderr(t *testing.T) {
 		t.Errorf("stdout is MCP's alone, yet got %q", stdout.String())
 	}
 }
+
+// TestElicitationWithTheGoSDK: a host that can ask its user gets the
+// question in the same call; only an accept with confirm: true changes WHMCS.
+func TestElicitationWithTheGoSDK(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		result *sdk.ElicitResult
+		status string
+		writes int64
+	}{
+		{"accept", &sdk.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, "done", 1},
+		{"decline", &sdk.ElicitResult{Action: "decline"}, "declined", 0},
+		{"cancel", &sdk.ElicitResult{Action: "cancel"}, "declined", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sb, url := serveSandbox(t, sandbox.Options{})
+			var asked []string
+			opts := &sdk.ClientOptions{ElicitationHandler: func(_ context.Context, req *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+				asked = append(asked, req.Params.Message)
+				return c.result, nil
+			}}
+			session := connectStdio(t, url, nil, opts)
+			res := callTool(t, session, "update_client_product", map[string]any{"serviceid": 2, "status": "Suspended"})
+			var out map[string]any
+			json.Unmarshal([]byte(text(res)), &out)
+			if res.IsError || out["status"] != c.status {
+				t.Fatalf("want %s, got %s", c.status, text(res))
+			}
+			if len(asked) != 1 || !strings.Contains(asked[0], "Active → Suspended") {
+				t.Errorf("the user was asked %q", asked)
+			}
+			if sb.Writes() != c.writes {
+				t.Errorf("%d writes, want %d", sb.Writes(), c.writes)
+			}
+		})
+	}
+}
+
+// TestGuardedRoundTripOverStdio: without elicitation, the token round trip.
+func TestGuardedRoundTripOverStdio(t *testing.T) {
+	sb, url := serveSandbox(t, sandbox.Options{})
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	session := connectStdio(t, url, []string{"WHMCS_MCP_AUDIT_LOG=" + auditLog}, nil)
+	args := map[string]any{"serviceid": 2, "status": "Suspended"}
+	res := callTool(t, session, "update_client_product", args)
+	var out map[string]any
+	json.Unmarshal([]byte(text(res)), &out)
+	if out["status"] != "confirmation_required" || sb.Writes() != 0 {
+		t.Fatalf("preview: %s", text(res))
+	}
+	args["confirmation_token"] = out["confirmation_token"]
+	res = callTool(t, session, "update_client_product", args)
+	json.Unmarshal([]byte(text(res)), &out)
+	if out["status"] != "done" || sb.Writes() != 1 {
+		t.Fatalf("confirm: %s", text(res))
+	}
+	session.Close()
+	verify := exec.Command(binary, "audit", "verify", auditLog)
+	if msg, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(msg), "chain intact") {
+		t.Errorf("audit verify: %v %s", err, msg)
+	}
+}
