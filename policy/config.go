@@ -191,6 +191,9 @@ type fileParser struct {
 	lines  map[string]int  // key path ("mode", "principals[0].name", "tools[2]") -> line
 	set    map[string]bool // key paths given a non-null value
 	errs   []fileError
+	// unknownKeys counts the errors that are unknown keys: the rest of the
+	// file still decodes, so its values are validated too.
+	unknownKeys int
 }
 
 // fileError is one problem, at a line of the file (0 when unknown).
@@ -228,10 +231,10 @@ func (p *fileParser) parse(data []byte) *File {
 		return nil
 	}
 	p.check(root, reflect.TypeFor[File](), "")
-	if len(p.errs) > 0 {
+	if len(p.errs) > p.unknownKeys {
 		return nil
 	}
-	if err := root.Decode(f); err != nil { // check found nothing wrong, so this should not happen
+	if err := root.Decode(f); err != nil { // check found every type error, so this should not happen
 		p.add(0, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return nil
 	}
@@ -307,6 +310,7 @@ func (p *fileParser) check(n *yaml.Node, t reflect.Type, path string) {
 			field, ok := fields[name]
 			if !ok {
 				p.add(key.Line, "unknown key %q%s%s", name, inPath(path), p.suggestKey(name, t))
+				p.unknownKeys++
 				continue
 			}
 			p.lines[childPath] = key.Line

@@ -232,13 +232,13 @@ func TestBadTokenSHA256IsNotRepeated(t *testing.T) {
 }
 
 func TestEveryProblemIsReportedInLineOrder(t *testing.T) {
-	src := "clients: [0]\nmode: writeable\nconfirmation: always\ntoken_ttl: 48h\n"
+	src := "clients: [0]\nmode: writeable\nconfirmation: always\ntoken_ttl: 48h\nmax_price: 5\n"
 	_, err := Parse([]byte(src), "p.yaml")
 	if err == nil {
 		t.Fatal("Parse succeeded")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	want := []string{"p.yaml: line 1: clients[0]", "p.yaml: line 2: mode", "p.yaml: line 3: confirmation", "p.yaml: line 4: token_ttl"}
+	want := []string{"p.yaml: line 1: clients[0]", "p.yaml: line 2: mode", "p.yaml: line 3: confirmation", "p.yaml: line 4: token_ttl", `p.yaml: line 5: unknown key "max_price"`}
 	if len(lines) != len(want) {
 		t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(want), err)
 	}

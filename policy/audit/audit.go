@@ -44,7 +44,7 @@ const (
 )
 
 // GenesisPrev is the Prev of a log's first record: 64 zeros.
-var GenesisPrev = strings.Repeat("0", sha256.Size*2)
+const GenesisPrev = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Record is one audit record, written as one line of JSON.
 type Record struct {
@@ -220,9 +220,6 @@ func Discard() *Log { return &Log{prev: GenesisPrev} }
 // dropped the data), the log is marked broken and every later Append fails,
 // because the chain's state on disk is no longer known.
 func (l *Log) Append(r Record) (Record, error) {
-	if r.Time.IsZero() {
-		r.Time = time.Now().UTC()
-	}
 	var err error
 	if r.Arguments, err = redactArguments(r.Arguments); err != nil {
 		return Record{}, fmt.Errorf("audit record arguments: %w", err)
@@ -238,6 +235,9 @@ func (l *Log) Append(r Record) (Record, error) {
 		return Record{}, ErrClosed
 	case l.broken != nil:
 		return Record{}, l.broken
+	}
+	if r.Time.IsZero() { // under the lock, so that times follow the chain's order
+		r.Time = time.Now().UTC()
 	}
 	line, err := encode(&r, l.prev)
 	if err != nil {
@@ -333,10 +333,14 @@ func redactArguments(args map[string]any) (map[string]any, error) {
 // (logging.IsSecretKey: passwords such as servicepassword or the password in
 // WHMCS's service records, secrets, tokens, authorization) is
 // logging.Redacted, at any depth. Structs are seen through their JSON
-// encoding, so their json tags decide the key names. v itself is not changed.
+// encoding, so their json tags decide the key names; an error becomes its
+// message. v itself is not changed.
 func Redact(v any) (any, error) {
-	if v == nil {
+	switch e := v.(type) {
+	case nil:
 		return nil, nil
+	case error:
+		v = e.Error() // an error's fields would encode as {}; its message is what matters
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

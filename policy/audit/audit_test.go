@@ -443,6 +443,41 @@ func TestNumbersKeepTheirExactValue(t *testing.T) {
 	}
 }
 
+func TestRedact(t *testing.T) {
+	got, err := Redact(errors.New("Service ID Not Found"))
+	if err != nil || got != "Service ID Not Found" {
+		t.Errorf("Redact(error) = %v, %v; want its message", got, err)
+	}
+	got, err = Redact(map[string]any{"a": []any{map[string]any{"Password": "p", "pid": 3}}, "signing_key": "k", "accesskey": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(got)
+	if want := `{"a":[{"Password":"[redacted]","pid":3}],"accesskey":"[redacted]","signing_key":"[redacted]"}`; string(out) != want {
+		t.Errorf("Redact = %s, want %s", out, want)
+	}
+}
+
+func TestTimesFollowTheChain(t *testing.T) {
+	l, path := openTemp(t)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { appendN(t, l, 10) })
+	}
+	wg.Wait()
+	var last time.Time
+	for i, line := range readLines(t, path) {
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Time.Before(last) {
+			t.Fatalf("line %d has time %v, before the line above it (%v)", i+1, r.Time, last)
+		}
+		last = r.Time
+	}
+}
+
 func TestDiscardRedactsAndChains(t *testing.T) {
 	l := Discard()
 	r1, err := l.Append(Record{Event: EventPreview, Arguments: map[string]any{"servicepassword": "x"}})
