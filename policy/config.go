@@ -176,6 +176,9 @@ func Load(path string) (*File, error) {
 // wrong type or an invalid value is an error that names the key and, where
 // the file has one, its line; every problem found is reported, one a line.
 func Parse(data []byte, source string) (*File, error) {
+	if source == "" {
+		source = "policy file"
+	}
 	p := &fileParser{source: source, lines: map[string]int{}, set: map[string]bool{}}
 	f := p.parse(data)
 	if len(p.errs) > 0 {
