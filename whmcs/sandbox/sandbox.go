@@ -30,6 +30,9 @@ type Options struct {
 	Secret     string           // API credential secret; "" = DefaultSecret
 	AccessKey  string           // optional; when set, requests must also carry accesskey=...
 	Now        func() time.Time // clock; nil = time.Now. Use FixedClock(t) for reproducible results
+	// DeniedActions are actions the credential's API role does not allow
+	// (names case-insensitive); they get WHMCS's "Invalid Permissions" error.
+	DeniedActions []string
 	Logger     *slog.Logger     // optional
 }
 
@@ -46,6 +49,7 @@ type Sandbox struct {
 	identifier string
 	secret     string
 	accessKey  string
+	denied     map[string]bool // lower-cased action names the API role does not allow
 	now        func() time.Time
 	log        *slog.Logger
 	writes     atomic.Int64
@@ -63,8 +67,12 @@ func Open(opts Options) (*Sandbox, error) {
 		identifier: opts.Identifier,
 		secret:     opts.Secret,
 		accessKey:  opts.AccessKey,
+		denied:     map[string]bool{},
 		now:        opts.Now,
 		log:        opts.Logger,
+	}
+	for _, a := range opts.DeniedActions {
+		s.denied[strings.ToLower(a)] = true
 	}
 	if s.identifier == "" {
 		s.identifier = DefaultIdentifier

@@ -109,6 +109,14 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, errorReply("Command Not Found"))
 		return
 	}
+	if s.denied[action] {
+		// WHMCS checks the API role's permissions before the action runs.
+		// Its HTTP status for this error is not documented; 403 is chosen,
+		// like the other access errors.
+		s.log.Warn("sandbox: request refused: action not allowed by the API role", "action", action)
+		writeJSON(w, http.StatusForbidden, errorReply(`Invalid Permissions: API action "`+action+`" is not allowed`))
+		return
+	}
 	reply, err := s.run(r.Context(), h, p, remote)
 	var apiErr apiError
 	switch {

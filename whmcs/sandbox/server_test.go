@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -191,5 +193,38 @@ func TestConcurrentUpgradesOnce(t *testing.T) {
 	}
 	if okCount != 1 || h.sb.Writes() != 1 {
 		t.Fatalf("%d upgrades accepted, Writes() = %d; want 1 and 1", okCount, h.sb.Writes())
+	}
+}
+
+func TestDeniedActions(t *testing.T) {
+	sb, err := Open(Options{DeniedActions: []string{"UpdateClientProduct"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	form := url.Values{"action": {"updateclientproduct"}, "identifier": {DefaultIdentifier}, "secret": {DefaultSecret},
+		"serviceid": {"2"}, "notes": {"x"}, "responsetype": {"json"}}
+	resp, err := http.PostForm(srv.URL+APIPath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `Invalid Permissions: API action \"updateclientproduct\" is not allowed`) {
+		t.Errorf("denied action: HTTP %d %s", resp.StatusCode, body)
+	}
+	if sb.Writes() != 0 {
+		t.Errorf("a denied action wrote")
+	}
+	form.Set("action", "GetClientsProducts")
+	resp, err = http.PostForm(srv.URL+APIPath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("an allowed action: HTTP %d", resp.StatusCode)
 	}
 }
