@@ -33,7 +33,7 @@ type Options struct {
 	// DeniedActions are actions the credential's API role does not allow
 	// (names case-insensitive); they get WHMCS's "Invalid Permissions" error.
 	DeniedActions []string
-	Logger     *slog.Logger     // optional
+	Logger        *slog.Logger // optional
 }
 
 // FixedClock returns a clock that always reads t. "Today" for the sandbox is
