@@ -40,6 +40,7 @@ type Options struct {
 // Policy implements tools.Gate with the rules of a policy File.
 type Policy struct {
 	file   *File
+	writes map[string]bool // names of the write tools
 	local  *Principal
 	signer *Signer
 	used   UsedTokens
@@ -55,12 +56,16 @@ func New(file *File, opts Options) (*Policy, error) {
 	}
 	p := &Policy{
 		file:   file,
+		writes: map[string]bool{},
 		local:  &Principal{Name: LocalPrincipal, Clients: file.Clients},
 		signer: opts.Signer,
 		used:   opts.Used,
 		audit:  opts.Audit,
 		now:    opts.Now,
 		log:    opts.Logger,
+	}
+	for _, t := range tools.All(nil) {
+		p.writes[t.Name] = t.Kind == tools.Write
 	}
 	if p.signer == nil {
 		s, err := NewSigner(nil)
@@ -100,7 +105,7 @@ func (p *Policy) Principal(ctx context.Context) *Principal {
 // file's mode and allowlist, narrowed by the principal's.
 func (p *Policy) Allowed(ctx context.Context, tool string) bool {
 	pr := p.Principal(ctx)
-	if isWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
+	if p.isWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
 		return false
 	}
 	if len(p.file.Tools) > 0 && !slices.Contains(p.file.Tools, tool) {
@@ -114,13 +119,11 @@ func (p *Policy) Scope(ctx context.Context) []int {
 	return p.Principal(ctx).Clients
 }
 
-func isWrite(tool string) bool {
-	for _, t := range tools.All(nil) {
-		if t.Name == tool {
-			return t.Kind == tools.Write
-		}
-	}
-	return true // unknown tools are treated as writes: hidden in read-only mode
+// isWrite reports whether tool writes; unknown tools count as writes, so
+// read-only mode hides them.
+func (p *Policy) isWrite(tool string) bool {
+	write, known := p.writes[tool]
+	return write || !known
 }
 
 // Refusal is a call the policy refused; nothing reached WHMCS's write API.

@@ -24,7 +24,9 @@ const Instructions = `Tools for a WHMCS billing system. Find ids first with the 
 
 // Options configure the server.
 type Options struct {
-	WHMCS   *whmcs.Client
+	WHMCS *whmcs.Client
+	// Gate runs writes; nil means tools.NoConfirmation, which refuses every
+	// guarded change.
 	Gate    tools.Gate
 	Logger  *slog.Logger
 	Version string
@@ -43,7 +45,11 @@ func New(opts Options) (*server.MCPServer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: opts.Gate, Logger: logger, Scope: opts.Scope}))
+	gate := opts.Gate
+	if gate == nil {
+		gate = tools.NoConfirmation{}
+	}
+	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: gate, Logger: logger, Scope: opts.Scope}))
 	if err != nil {
 		return nil, err
 	}
