@@ -54,14 +54,14 @@ func (p *Policy) quote(ctx context.Context, c *call) (any, error) {
 // record's current values of the changed fields, or a fresh calconly quote.
 // state is what a confirmation re-checks.
 func (p *Policy) previewState(ctx context.Context, c *call) (map[string]any, *tools.Preview, error) {
-	if c.op.Kind == tools.OpUpdate {
-		if c.subject == nil {
-			subject, err := c.op.Subject(ctx)
-			if err != nil {
-				return nil, nil, err
-			}
-			c.subject = subject
+	if c.subject == nil {
+		subject, err := c.op.Subject(ctx)
+		if err != nil {
+			return nil, nil, err
 		}
+		c.subject = subject
+	}
+	if c.op.Kind == tools.OpUpdate {
 		return updateState(c.subject, c.op.Changes)
 	}
 	q, err := c.op.Quote(ctx)
@@ -72,7 +72,7 @@ func (p *Policy) previewState(ctx context.Context, c *call) (map[string]any, *to
 		return nil, nil, p.refuse(c, "", fmt.Sprintf("the upgrade costs %s, above the policy's max_upgrade_price of %.2f", q.Price, *limit))
 	}
 	state := map[string]any{"newproductid": q.NewProductID, "billingcycle": q.BillingCycle, "amount": q.Amount}
-	return canonical(state), &tools.Preview{Summary: q.Summary(), Quote: q}, nil
+	return canonical(state), &tools.Preview{Summary: q.Summary(c.subject.Label), Quote: q}, nil
 }
 
 // updateState builds the before/after diff of an update. Secret fields show

@@ -280,6 +280,10 @@ func TestUpgradeQuoteAndConfirm(t *testing.T) {
 	if isErr || out["status"] != "confirmation_required" {
 		t.Fatalf("calconly: %s", text)
 	}
+	summary := out["preview"].(map[string]any)["summary"].(string)
+	if !strings.Contains(summary, "of client #2") || !strings.Contains(summary, "$-8.67 USD") {
+		t.Errorf("summary: %s", summary)
+	}
 	q := out["preview"].(map[string]any)["quote"].(map[string]any)
 	if q["price"] != "$-8.67 USD" || q["amount"] != -8.67 || q["daysuntilrenewal"] != 13.0 || q["totaldays"] != 30.0 {
 		t.Errorf("quote: %v", q)

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -97,7 +98,7 @@ func (NoConfirmation) Run(ctx context.Context, op *Operation) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &WriteStatus{Status: StatusConfirmationRequired, Preview: &Preview{Summary: q.Summary(), Quote: q}}, nil
+		return &WriteStatus{Status: StatusConfirmationRequired, Preview: &Preview{Summary: q.Summary(fmt.Sprintf("service #%d", q.ServiceID)), Quote: q}}, nil
 	}
 	reply, err := op.Execute(ctx)
 	if err != nil {

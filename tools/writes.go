@@ -70,10 +70,11 @@ type Quote struct {
 	Amount           float64 `json:"amount" jsonschema_description:"Prorated price as a number; negative is a credit."`
 }
 
-// Summary states the quote in plain words.
-func (q *Quote) Summary() string {
-	return fmt.Sprintf("Upgrade service #%d from %s (#%d) to %s (#%d), %s, for %s (%d of %d days left in the cycle).",
-		q.ServiceID, q.OldProductName, q.OldProductID, q.NewProductName, q.NewProductID, q.BillingCycle, q.Price, q.DaysUntilRenewal, q.TotalDays)
+// Summary states the quote in plain words; service names the service, e.g.
+// "service #3 Pro (example.com) of client #2".
+func (q *Quote) Summary(service string) string {
+	return fmt.Sprintf("Upgrade %s from %s (#%d) to %s (#%d), %s, for %s (%d of %d days left in the cycle).",
+		service, q.OldProductName, q.OldProductID, q.NewProductName, q.NewProductID, q.BillingCycle, q.Price, q.DaysUntilRenewal, q.TotalDays)
 }
 
 // toMap returns the JSON object of v: the fields a request sets.
