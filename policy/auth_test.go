@@ -115,11 +115,11 @@ func TestAuthenticatorWithoutPrincipals(t *testing.T) {
 
 func TestAuthenticatorRefusesBadFullAccessTokens(t *testing.T) {
 	for token, want := range map[string]string{
-		"short":                       "at least 32",
-		fullToken + " with spaces":    "without spaces",
-		fullToken + "\n":              "without spaces",
+		"short":                        "at least 32",
+		fullToken + " with spaces":     "without spaces",
+		fullToken + "\n":               "without spaces",
 		"tökentökentökentökentökentök": "printable ASCII",
-		supportToken:                  `principal "support-bot"`,
+		supportToken:                   `principal "support-bot"`,
 	} {
 		_, err := policy.NewAuthenticator(authFile(t), token)
 		if err == nil || !strings.Contains(err.Error(), want) {
