@@ -165,26 +165,7 @@ func TestStdioEndToEnd(t *testing.T) {
 			t.Errorf("%s: tool error %s", name, text(res))
 			continue
 		}
-		if res.StructuredContent == nil {
-			t.Errorf("%s: no structuredContent", name)
-			continue
-		}
-		raw, _ := json.Marshal(res.StructuredContent)
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := outputs[name].Validate(doc); err != nil {
-			t.Errorf("%s: structuredContent does not match outputSchema: %v\n%s", name, err, raw)
-		}
-		var fromText, fromStructured any
-		if err := json.Unmarshal([]byte(text(res)), &fromText); err != nil {
-			t.Errorf("%s: text content is not JSON: %v", name, err)
-		}
-		json.Unmarshal(raw, &fromStructured)
-		if !jsonEqual(fromText, fromStructured) {
-			t.Errorf("%s: text and structuredContent differ", name)
-		}
+		checkStructured(t, outputs[name], name, res)
 	}
 
 	// An unguarded write reaches the sandbox and reads back.
@@ -196,6 +177,11 @@ func TestStdioEndToEnd(t *testing.T) {
 	if got := sb.Writes() - before; got != 1 {
 		t.Errorf("sandbox counted %d writes, want 1", got)
 	}
+	checkStructured(t, outputs["update_client_product"], "update_client_product (done)", res)
+	preview := callTool(t, session, "update_client_product", map[string]any{"serviceid": 2, "status": "Suspended"})
+	checkStructured(t, outputs["update_client_product"], "update_client_product (confirmation_required)", preview)
+	quote := callTool(t, session, "upgrade_product", map[string]any{"serviceid": 3, "calconly": true, "paymentmethod": "paypal", "type": "product", "newproductid": 2})
+	checkStructured(t, outputs["upgrade_product"], "upgrade_product (quote)", quote)
 	res = callTool(t, session, "get_clients_products", map[string]any{"serviceid": 2})
 	if !strings.Contains(text(res), `"notes":"called from e2e"`) {
 		t.Errorf("notes did not read back: %s", text(res))
@@ -224,6 +210,32 @@ func TestStdioEndToEnd(t *testing.T) {
 	res = callTool(t, session, "update_client_product", map[string]any{"serviceid": 999, "notes": "x"})
 	if !res.IsError || text(res) != "Service ID Not Found" {
 		t.Errorf("unknown service: isError=%v %q", res.IsError, text(res))
+	}
+}
+
+// checkStructured checks that a result's structuredContent matches the
+// tool's outputSchema and that its text is the same JSON.
+func checkStructured(t *testing.T, schema *jsonschema.Schema, name string, res *sdk.CallToolResult) {
+	t.Helper()
+	if res.IsError || res.StructuredContent == nil {
+		t.Errorf("%s: no structuredContent (isError=%v): %s", name, res.IsError, text(res))
+		return
+	}
+	raw, _ := json.Marshal(res.StructuredContent)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Errorf("%s: structuredContent does not match outputSchema: %v\n%s", name, err, raw)
+	}
+	var fromText, fromStructured any
+	if err := json.Unmarshal([]byte(text(res)), &fromText); err != nil {
+		t.Errorf("%s: text content is not JSON: %v", name, err)
+	}
+	json.Unmarshal(raw, &fromStructured)
+	if !jsonEqual(fromText, fromStructured) {
+		t.Errorf("%s: text and structuredContent differ", name)
 	}
 }
 
