@@ -203,8 +203,8 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 
 // post sends one request and reads the reply. A *TransportError says whether
 // the request was written before the failure.
-func (c *Client) post(ctx context.Context, action, body string, k kind) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+func (c *Client) post(parent context.Context, action, body string, k kind) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	// WroteRequest fires once the request has been handed to the
 	// connection's buffer (and also when that failed), which is before it is
@@ -223,12 +223,12 @@ func (c *Client) post(ctx context.Context, action, body string, k kind) (int, ht
 	resp, err := c.http.Do(req)
 	if err != nil {
 		sent := tried.Load() && !nothingWritten(err)
-		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: sent, Err: unwrapURLError(err)}
+		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: sent, Err: c.transportCause(parent, ctx, err)}
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	if err != nil {
-		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: true, Err: unwrapURLError(err)}
+		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: true, Err: c.transportCause(parent, ctx, err)}
 	}
 	if len(reply) > maxReplyBytes {
 		return 0, nil, nil, &ResponseError{Action: action, Write: bool(k), HTTPStatus: resp.StatusCode,
@@ -248,6 +248,16 @@ func nothingWritten(err error) bool {
 		}
 	}
 	return false
+}
+
+// transportCause is the cause of a failed request: a *TimeoutError when the
+// client's own timeout ended it (the caller's context still being live), the
+// transport's error otherwise.
+func (c *Client) transportCause(parent, ctx context.Context, err error) error {
+	if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &TimeoutError{Timeout: c.timeout}
+	}
+	return unwrapURLError(err)
 }
 
 func unwrapURLError(err error) error {
@@ -285,7 +295,7 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 	switch strings.ToLower(string(env.Result)) {
 	case "success":
 	case "error":
-		return &APIError{Action: action, Message: string(env.Message), HTTPStatus: status}
+		return &APIError{Action: action, Message: string(env.Message), HTTPStatus: status, Write: bool(k)}
 	default:
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: fmt.Sprintf("reply has result %q, want success or error", env.Result), Snippet: snippet(trimmed)}

@@ -1,9 +1,11 @@
 package whmcs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinels that errors.Is matches against the typed errors below.
@@ -25,6 +27,8 @@ type APIError struct {
 	Action     string
 	Message    string
 	HTTPStatus int
+	// Write is set for the reply to a write action.
+	Write bool
 }
 
 func (e *APIError) Error() string {
@@ -34,15 +38,44 @@ func (e *APIError) Error() string {
 	return e.Message
 }
 
-// Is matches ErrAuthentication, ErrIPNotAllowed and ErrPermission by message.
+// Is matches ErrAuthentication, ErrIPNotAllowed and ErrPermission by
+// message, and ErrOutcomeUnknown for a write whose reply WHMCS could not
+// encode (see EncodingFailure).
 func (e *APIError) Is(target error) bool {
 	switch target {
+	case ErrOutcomeUnknown:
+		return e.Write && e.EncodingFailure()
 	case ErrAuthentication:
 		return e.Message == "Authentication Failed"
 	case ErrIPNotAllowed:
 		return strings.HasPrefix(e.Message, "Invalid IP")
 	case ErrPermission:
 		return strings.HasPrefix(e.Message, "Invalid Permissions")
+	}
+	return false
+}
+
+// phpJSONErrors are the messages of PHP's json_last_error_msg() that WHMCS
+// sends as an error reply when json_encode fails on its reply.
+var phpJSONErrors = []string{
+	"Malformed UTF-8 characters",
+	"Malformed UTF-16 characters",
+	"Single unpaired UTF-16 surrogate",
+	"Inf and NaN cannot be JSON encoded",
+	"Type is not supported",
+	"Recursion detected",
+	"Maximum stack depth exceeded",
+}
+
+// EncodingFailure reports whether the error is WHMCS failing to encode its
+// reply as JSON (e.g. "Malformed UTF-8 characters, possibly incorrectly
+// encoded"), rather than refusing the action. WHMCS encodes the reply after
+// the action ran, so for a write the change may have been made.
+func (e *APIError) EncodingFailure() bool {
+	for _, m := range phpJSONErrors {
+		if strings.HasPrefix(e.Message, m) {
+			return true
+		}
 	}
 	return false
 }
@@ -75,6 +108,9 @@ func (e *ResponseError) Error() string {
 	if e.Snippet != "" {
 		msg += fmt.Sprintf("; reply begins %q", e.Snippet)
 	}
+	if e.Write {
+		msg += "; the request reached WHMCS, so the outcome is unknown"
+	}
 	return msg
 }
 
@@ -96,12 +132,26 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	if e.Write && e.Sent {
+		var te *TimeoutError
+		if errors.As(e.Err, &te) {
+			return fmt.Sprintf("WHMCS %s: the request was sent but no reply came within %s; the outcome is unknown", e.Action, te.Timeout)
+		}
 		return fmt.Sprintf("WHMCS %s: the request was sent but no reply came (%v); the outcome is unknown", e.Action, e.Err)
 	}
 	return fmt.Sprintf("WHMCS %s: %v", e.Action, e.Err)
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// TimeoutError is a request that got no reply within the client's timeout
+// (Config.Timeout). It matches context.DeadlineExceeded.
+type TimeoutError struct {
+	Timeout time.Duration
+}
+
+func (e *TimeoutError) Error() string { return fmt.Sprintf("no reply within %s", e.Timeout) }
+
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // Is reports ErrOutcomeUnknown for a write that was sent.
 func (e *TransportError) Is(target error) bool {
