@@ -199,11 +199,31 @@ func (p *Policy) execute(ctx context.Context, c *call, tokenID string) (any, err
 		return reply, nil
 	case errors.Is(err, whmcs.ErrOutcomeUnknown):
 		p.record(c, audit.Record{Event: "outcome_unknown", TokenID: tokenID, Outcome: "outcome unknown", Reply: err.Error()})
-		return nil, fmt.Errorf("%w. Do not retry blindly: read the record back (get_clients_products or get_clients_addons) to see whether the change was made", err)
+		return nil, outcomeUnknown(c, tokenID, err)
 	default:
 		p.record(c, audit.Record{Event: "failure", TokenID: tokenID, Outcome: "failed", Reply: err.Error()})
 		return nil, err
 	}
+}
+
+// outcomeUnknown is the error of a write whose request reached WHMCS without
+// a usable reply: it says so, and how to find out whether the change was made.
+func outcomeUnknown(c *call, tokenID string, err error) error {
+	var b strings.Builder
+	if !strings.Contains(err.Error(), "outcome is unknown") {
+		b.WriteString(" The outcome is unknown: WHMCS may have made the change.")
+	}
+	b.WriteString(" Do not retry blindly: ")
+	if c.op.Tool == "update_client_addon" {
+		fmt.Fprintf(&b, "read the addon back with get_clients_addons (client addon id %v)", c.args["id"])
+	} else {
+		fmt.Fprintf(&b, "read the service back with get_clients_products {\"serviceid\": %v}", c.args["serviceid"])
+	}
+	b.WriteString(" to see whether the change was made.")
+	if tokenID != "" {
+		b.WriteString(" The confirmation token is used up: if the change was not made, call again without it for a fresh preview.")
+	}
+	return fmt.Errorf("%w.%s", err, b.String())
 }
 
 // argumentsOf returns a call's arguments as a JSON object for the audit log

@@ -180,10 +180,11 @@ func StructuredResult(v any) (*mcp.CallToolResult, error) {
 }
 
 // ErrorResult turns an error into a tool error (isError: true). WHMCS's own
-// error messages pass through unchanged.
+// error messages pass through unchanged, except that a write whose outcome
+// is unknown keeps the whole text (what to check before doing anything else).
 func ErrorResult(err error) *mcp.CallToolResult {
 	var apiErr *whmcs.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) && !errors.Is(err, whmcs.ErrOutcomeUnknown) {
 		return mcp.NewToolResultError(apiErr.Message)
 	}
 	return mcp.NewToolResultError(err.Error())
