@@ -1,0 +1,243 @@
+// Command bench builds whmcs-mcp and measures it as whole processes on this
+// machine: stdio cold start, memory, per-call overhead against WHMCS called
+// directly, streamable HTTP under load, the guarded preview+confirm round
+// trip, and the bytes a model reads. It prints a table and writes the figures
+// as JSON. Run it from the module root:
+//
+//	go run ./bench                     # writes bench/results.json
+//	go run ./bench -quick              # fewer runs, for a smoke test
+//
+// The MCP server and the sandbox WHMCS it talks to run as separate
+// processes, both on 127.0.0.1. The stdio figures drive the server with raw
+// JSON-RPC lines over its pipes, so that they measure the server and not an
+// SDK client. BENCHMARKS.md explains the figures and the budgets.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Report is everything one run measured, as written to the JSON file.
+type Report struct {
+	Machine   Machine    `json:"machine"`
+	Commit    string     `json:"commit"`
+	Date      string     `json:"date"`
+	Command   string     `json:"command"`
+	ColdStart ColdStart  `json:"cold_start"`
+	Memory    Memory     `json:"memory"`
+	PerCall   PerCall    `json:"per_call"`
+	HTTP      HTTPLoad   `json:"streamable_http"`
+	Guarded   []Guarded  `json:"guarded_round_trip"`
+	Bytes     ModelBytes `json:"model_bytes"`
+	Budgets   []Budget   `json:"budgets"`
+}
+
+// Machine is where the figures were taken.
+type Machine struct {
+	CPUs    int    `json:"cpus"`
+	CPU     string `json:"cpu_model"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Kernel  string `json:"kernel,omitempty"`
+	MemoryG int    `json:"memory_gb,omitempty"`
+}
+
+// Budget is one budget of the issue and whether this run met it.
+type Budget struct {
+	Figure string  `json:"figure"`
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Limit  string  `json:"budget"`
+	Met    *bool   `json:"met"` // nil when not measured
+}
+
+type options struct {
+	out         string
+	bin         string
+	coldRuns    int
+	calls       int
+	warmup      int
+	roundTrips  int
+	httpFor     time.Duration
+	httpClients int
+	only        string
+}
+
+// wants reports whether figure n is to be measured.
+func (o *options) wants(n int) bool {
+	return o.only == "" || slices.Contains(strings.Split(o.only, ","), strconv.Itoa(n))
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.out, "o", filepath.Join("bench", "results.json"), "write the figures as JSON to this file")
+	flag.StringVar(&o.bin, "bin", "", "measure this whmcs-mcp binary instead of building one")
+	flag.IntVar(&o.coldRuns, "cold", 20, "cold starts to time")
+	flag.IntVar(&o.calls, "calls", 10000, "get_clients_products calls for the memory and per-call figures")
+	flag.IntVar(&o.roundTrips, "roundtrips", 300, "guarded preview+confirm round trips")
+	flag.DurationVar(&o.httpFor, "http-duration", 10*time.Second, "length of the streamable HTTP load")
+	flag.IntVar(&o.httpClients, "http-sessions", 32, "concurrent streamable HTTP sessions")
+	flag.StringVar(&o.only, "only", "", "measure only these figures, e.g. 1,3 (default: all)")
+	quick := flag.Bool("quick", false, "fewer runs and calls: a smoke test, not figures to publish")
+	flag.Parse()
+	o.warmup = 500
+	if *quick {
+		o.coldRuns, o.calls, o.warmup, o.roundTrips, o.httpFor = 5, 500, 50, 20, 2*time.Second
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	dir, err := os.MkdirTemp("", "whmcs-mcp-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(dir, "whmcs-mcp")
+		step("building whmcs-mcp")
+		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build (run the bench from the module root): %w", err)
+		}
+	}
+	r := Report{Machine: machine(), Commit: commit(), Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args[1:], " ")}
+
+	step("starting the sandbox WHMCS (its own process)")
+	sb, err := startSandbox(bin)
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+
+	if o.wants(1) {
+		step(fmt.Sprintf("1. cold start: %d spawns", o.coldRuns))
+		if r.ColdStart, err = measureColdStart(bin, sb.URL, o.coldRuns); err != nil {
+			return fmt.Errorf("cold start: %w", err)
+		}
+	}
+	if o.wants(2) || o.wants(3) {
+		step(fmt.Sprintf("2+3. memory and per-call overhead: %d calls after %d warm-up", o.calls, o.warmup))
+		if r.Memory, r.PerCall, err = measureCalls(bin, sb.URL, o.calls, o.warmup); err != nil {
+			return fmt.Errorf("per call: %w", err)
+		}
+	}
+	if o.wants(4) {
+		step("4. streamable HTTP")
+		if r.HTTP, err = measureHTTP(bin, sb.URL, o.httpClients, o.httpFor); err != nil {
+			return fmt.Errorf("streamable HTTP: %w", err)
+		}
+	}
+	for _, audit := range []bool{true, false} {
+		if !o.wants(5) {
+			break
+		}
+		step(fmt.Sprintf("5. guarded round trip: %d previews+confirmations, audit log %v", o.roundTrips, audit))
+		g, err := measureGuarded(bin, sb.URL, dir, o.roundTrips, o.roundTrips/10, audit)
+		if err != nil {
+			return fmt.Errorf("guarded round trip: %w", err)
+		}
+		r.Guarded = append(r.Guarded, g)
+	}
+	if o.wants(6) {
+		step("6. bytes a model reads: a sandbox with 250 more services")
+		fixture := filepath.Join(dir, "fixture.db")
+		if err := makeFixture(fixture, 250); err != nil {
+			return fmt.Errorf("fixture: %w", err)
+		}
+		big, err := startSandbox(bin, "--db", fixture)
+		if err != nil {
+			return err
+		}
+		r.Bytes, err = measureModelBytes(bin, big.URL, []int{25, 250})
+		big.stop()
+		if err != nil {
+			return fmt.Errorf("model bytes: %w", err)
+		}
+	}
+
+	r.Budgets = budgets(&r)
+	printTable(os.Stdout, &r)
+	if o.out != "" {
+		b, err := json.MarshalIndent(&r, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("\nwrote %s\n", o.out)
+	}
+	return nil
+}
+
+// step tells the user, on stderr, what the bench is doing.
+func step(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
+
+// budgets checks the figures against the budgets of issue 6.
+func budgets(r *Report) []Budget {
+	met := func(ok bool) *bool { return &ok }
+	b := []Budget{
+		{"1 cold start median", r.ColdStart.MedianMS, "ms", "<= 15 ms", met(r.ColdStart.MedianMS <= 15)},
+		{"2 peak RSS after initialize", r.Memory.PeakAfterInitializeMB, "MB", "<= 20 MB", met(r.Memory.PeakAfterInitializeMB <= 20)},
+		{"2 RSS growth over the calls", r.Memory.GrowthMB, "MB", "<= 10 MB", met(r.Memory.GrowthMB <= 10)},
+		{"3 MCP median / direct median", r.PerCall.Ratio, "x", "<= 1.25 x", met(r.PerCall.Ratio <= 1.25)},
+		{"3 MCP median - direct median", r.PerCall.AddedUS, "us", "<= 150 us", met(r.PerCall.AddedUS <= 150)},
+	}
+	if r.HTTP.Measured {
+		b = append(b,
+			Budget{"4 streamable HTTP read calls/s", r.HTTP.CallsPerSecond, "calls/s", ">= 3000", met(r.HTTP.CallsPerSecond >= 3000)},
+			Budget{"4 streamable HTTP p99", r.HTTP.Latency.P99 / 1000, "ms", "<= 25 ms", met(r.HTTP.Latency.P99/1000 <= 25)})
+	} else {
+		b = append(b,
+			Budget{Figure: "4 streamable HTTP read calls/s", Unit: "calls/s", Limit: ">= 3000"},
+			Budget{Figure: "4 streamable HTTP p99", Unit: "ms", Limit: "<= 25 ms"})
+	}
+	return b
+}
+
+func machine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			m.MemoryG = (kb + 1<<19) >> 20
+		}
+	}
+	return m
+}
+
+// commit is the checked-out commit, with "+dirty" for uncommitted changes.
+func commit() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty=+dirty", "--abbrev=12").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// printTable writes the figures as a table, budgets last.
+func printTable(w io.Writer, r *Report) {
+	m := r.Machine
+	fmt.Fprintf(w, "\nwhmcs-mcp %s on %d x %s, %s, %s\n\n", r.Commit, m.CPUs, m.CPU, m.Go, m.OS)
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(cells ...any) {
+		for i, c := range cells {
+			if i > 0 {
+				fmt.Fprint(t, "\t")
+			}
+			fmt.Fprint(t, c)
+		}
+		fmt.Fprintln(t)
+	}
+	lat := func(s Summary) string {
+		return fmt.Sprintf("median %s  p99 %s", us(s.Median), us(s.P99))
+	}
+	row("figure", "measured")
+	row("1 stdio cold start, spawn -> initialize", fmt.Sprintf("median %.2f ms  min %.2f  p90 %.2f  max %.2f  (%d runs)",
+		r.ColdStart.MedianMS, r.ColdStart.MinMS, r.ColdStart.P90MS, r.ColdStart.MaxMS, r.ColdStart.Runs))
+	row("2 peak RSS after initialize", fmt.Sprintf("%.1f MB", r.Memory.PeakAfterInitializeMB))
+	row(fmt.Sprintf("2 peak RSS after %d calls", r.Memory.Calls), fmt.Sprintf("%.1f MB (now %.1f MB): growth %.1f MB",
+		r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
+	row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
+	row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
+	row("3 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x, +%s  (p99 +%s)", r.PerCall.Ratio, us(r.PerCall.AddedUS), us(r.PerCall.AddedP99US)))
+	if r.HTTP.Measured {
+		row(fmt.Sprintf("4 streamable HTTP, %d sessions, %s", r.HTTP.Sessions, r.HTTP.Duration),
+			fmt.Sprintf("%.0f calls/s  median %s  p99 %s  (%d calls, %d errors)", r.HTTP.CallsPerSecond,
+				us(r.HTTP.Latency.Median), us(r.HTTP.Latency.P99), r.HTTP.Calls, r.HTTP.Errors))
+	} else {
+		row("4 streamable HTTP", "not measured: "+r.HTTP.Reason)
+	}
+	for _, g := range r.Guarded {
+		audit := "no audit log"
+		if g.AuditLog {
+			audit = "audit log, fsync"
+		}
+		row(fmt.Sprintf("5 guarded preview+confirm (%s)", audit), fmt.Sprintf("%s  (preview %s, confirm %s)",
+			lat(g.RoundTrip), us(g.Preview.Median), us(g.Confirm.Median)))
+	}
+	row("6 tools/list result, all tools", fmt.Sprintf("%d bytes", r.Bytes.ToolsList))
+	for _, p := range r.Bytes.Pages {
+		row(fmt.Sprintf("6 get_clients_products, %d services", p.Services),
+			fmt.Sprintf("%d bytes vs WHMCS's %d (%.2f x); whole tool result %d", p.Result, p.WHMCSReply, p.Ratio, p.ToolResult))
+	}
+	t.Flush()
+
+	fmt.Fprintln(w)
+	t = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row("budget", "value", "limit", "")
+	for _, b := range r.Budgets {
+		verdict, value := "not measured", "-"
+		if b.Met != nil {
+			value = fmt.Sprintf("%g %s", b.Value, b.Unit)
+			verdict = "met"
+			if !*b.Met {
+				verdict = "MISSED"
+			}
+		}
+		row(b.Figure, value, b.Limit, verdict)
+	}
+	t.Flush()
+}
+
+// us formats microseconds, switching to milliseconds above 10 ms.
+func us(v float64) string {
+	if v >= 10000 {
+		return fmt.Sprintf("%.1f ms", v/1000)
+	}
+	return fmt.Sprintf("%.0f us", v)
+}
