@@ -5,6 +5,8 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -54,6 +56,7 @@ func New(opts Options) (*server.MCPServer, error) {
 		return nil, err
 	}
 	serverOpts := []server.ServerOption{
+		server.WithHooks(&server.Hooks{}), // first: a caller's own hooks replace these, and get validRequestID below
 		server.WithToolCapabilities(false),
 		server.WithInstructions(Instructions),
 		server.WithRecovery(),
@@ -73,6 +76,29 @@ func New(opts Options) (*server.MCPServer, error) {
 	}
 	serverOpts = append(serverOpts, opts.ServerOptions...)
 	s := server.NewMCPServer(Name, opts.Version, serverOpts...)
+	if hooks := s.GetHooks(); hooks != nil {
+		hooks.AddOnRequestInitialization(validRequestID)
+	}
 	s.AddTools(serverTools...)
 	return s, nil
+}
+
+// validRequestID refuses a request whose id is neither a string nor a number,
+// as JSON-RPC 2.0 requires, before anything runs: mcp-go would otherwise
+// serve it (a tools/call included) and echo the odd id back.
+func validRequestID(_ context.Context, id any, _ any) error {
+	var kind string
+	switch id.(type) {
+	case string, float64, json.Number, int, int64:
+		return nil
+	case bool:
+		kind = "a boolean"
+	case map[string]any:
+		kind = "an object"
+	case []any:
+		kind = "an array"
+	default:
+		kind = fmt.Sprintf("a %T", id)
+	}
+	return fmt.Errorf("invalid request: the id must be a string or a number, not %s", kind)
 }
