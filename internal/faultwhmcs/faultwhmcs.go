@@ -17,6 +17,7 @@ package faultwhmcs
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -153,11 +154,25 @@ type WHMCS struct {
 	requests []*Request
 	hook     func(Request)
 	closed   bool
+	inflight int
+	idle     *sync.Cond // signalled when inflight drops to 0
 }
 
 // New wraps next, which serves normally until a rule is set.
 func New(next http.Handler) *WHMCS {
-	return &WHMCS{next: next, release: make(chan struct{})}
+	h := &WHMCS{next: next, release: make(chan struct{})}
+	h.idle = sync.NewCond(&h.mu)
+	return h
+}
+
+// Wait returns once no request is being served: what reached the handler
+// has been carried out (or failed) by then.
+func (h *WHMCS) Wait() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.inflight > 0 {
+		h.idle.Wait()
+	}
 }
 
 // Set makes the handler misbehave by r from the next request on.
@@ -254,7 +269,19 @@ func (h *WHMCS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.requests = append(h.requests, req)
 	hook, release := h.hook, h.release
+	h.inflight++
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.inflight--
+		if h.inflight == 0 {
+			h.idle.Broadcast()
+		}
+		h.mu.Unlock()
+	}()
+	// WHMCS (PHP) finishes a request it started even when the client goes
+	// away: the wrapped handler does not see the connection close.
+	served := r.WithContext(context.WithoutCancel(r.Context()))
 	if hook != nil {
 		hook(*req)
 	}
@@ -264,12 +291,12 @@ func (h *WHMCS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if fault == None || fault == Latency {
 		pass = false
 	}
-	var served *httptest.ResponseRecorder
+	var reply *httptest.ResponseRecorder
 	if pass {
-		served = httptest.NewRecorder()
-		h.next.ServeHTTP(served, r)
+		reply = httptest.NewRecorder()
+		h.next.ServeHTTP(reply, served)
 		h.mu.Lock()
-		req.Passed, req.Status = true, served.Code
+		req.Passed, req.Status = true, reply.Code
 		h.mu.Unlock()
 	}
 
@@ -283,7 +310,7 @@ func (h *WHMCS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		rec := &statusRecorder{ResponseWriter: w}
-		h.next.ServeHTTP(rec, r)
+		h.next.ServeHTTP(rec, served)
 		h.mu.Lock()
 		req.Passed, req.Status = true, rec.status
 		h.mu.Unlock()
@@ -303,10 +330,10 @@ func (h *WHMCS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Maintenance:
 		page(w, http.StatusOK, "text/html; charset=utf-8", MaintenancePage)
 	case Truncated:
-		b := served.Body.Bytes()
-		page(w, served.Code, served.Header().Get("Content-Type"), string(b[:len(b)/2]))
+		b := reply.Body.Bytes()
+		page(w, reply.Code, reply.Header().Get("Content-Type"), string(b[:len(b)/2]))
 	case MalformedJSON:
-		page(w, served.Code, served.Header().Get("Content-Type"), served.Body.String()+PHPNotice)
+		page(w, reply.Code, reply.Header().Get("Content-Type"), reply.Body.String()+PHPNotice)
 	case MalformedUTF8:
 		page(w, http.StatusOK, "application/json", `{"result":"error","message":"`+MalformedUTF8Message+`"}`)
 	case InvalidIP:
