@@ -88,6 +88,11 @@ func (s *Signer) mac(signed string) []byte {
 	return m.Sum(nil)
 }
 
+// strictBase64 decodes only what RawURLEncoding writes: its lenient decoder
+// also takes a last character whose unused bits are set, so that one token
+// could be written four ways.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
 // Verify checks a token's signature and returns its claims. It does not
 // check expiry, binding or single use: the caller does, to say which failed.
 func (s *Signer) Verify(token string) (*Claims, error) {
@@ -99,14 +104,14 @@ func (s *Signer) Verify(token string) (*Claims, error) {
 		return nil, ErrTokenMalformed
 	}
 	signed, sig := token[:dot], token[dot+1:]
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	mac, err := strictBase64.DecodeString(sig)
 	if err != nil {
 		return nil, ErrTokenMalformed
 	}
 	if !hmac.Equal(mac, s.mac(signed)) {
 		return nil, ErrTokenForged
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(signed[len(tokenPrefix):])
+	payload, err := strictBase64.DecodeString(signed[len(tokenPrefix):])
 	if err != nil {
 		return nil, ErrTokenMalformed
 	}
