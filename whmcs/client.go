@@ -287,8 +287,15 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: reason, Snippet: snippet(trimmed)}
 	}
+	// The reply is validated once; both decodes below then take the fast
+	// path of scan.go, which relies on that.
 	var env envelope
-	if err := json.Unmarshal(trimmed, &env); err != nil {
+	if !json.Valid(trimmed) {
+		err := json.Unmarshal(trimmed, &env)
+		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	}
+	if err := decodeValid(trimmed, &env); err != nil {
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
 	}
@@ -307,7 +314,7 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(trimmed, out); err != nil {
+	if err := decodeValid(trimmed, out); err != nil {
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
 	}

@@ -3,8 +3,10 @@ package whmcs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,6 +25,9 @@ func scalarText(b []byte) (string, error) {
 	case len(b) == 0 || bytes.Equal(b, null):
 		return "", nil
 	case b[0] == '"':
+		if s, ok := plainString(b); ok {
+			return s, nil
+		}
 		var s string
 		err := json.Unmarshal(b, &s)
 		return s, err
@@ -150,8 +155,12 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || bytes.Equal(b, null) || bytes.Equal(b, []byte(`""`)):
 		return nil
 	case b[0] == '[':
-		var items []T
-		if err := json.Unmarshal(b, &items); err != nil {
+		items, err := decodeList[T](b)
+		if errors.Is(err, errScan) {
+			items = nil
+			err = json.Unmarshal(b, &items)
+		}
+		if err != nil {
 			return err
 		}
 		*l = items
@@ -161,7 +170,7 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		var item T
-		if err := json.Unmarshal(b, &item); err != nil {
+		if err := decodeItem(b, &item); err != nil {
 			return err
 		}
 		*l = List[T]{item}
@@ -196,8 +205,12 @@ func (w *Wrapped[T]) UnmarshalJSON(b []byte) error {
 		*w = Wrapped[T](l)
 		return err
 	}
-	var inner map[string]json.RawMessage
-	if err := json.Unmarshal(b, &inner); err != nil {
+	inner, err := members(b)
+	if errors.Is(err, errScan) {
+		inner = nil
+		err = json.Unmarshal(b, &inner)
+	}
+	if err != nil {
 		return err
 	}
 	if len(inner) > 1 {
@@ -219,6 +232,17 @@ func (w Wrapped[T]) MarshalJSON() ([]byte, error) { return List[T](w).MarshalJSO
 // IsZero reports an empty list.
 func (w Wrapped[T]) IsZero() bool { return len(w) == 0 }
 
+// members returns the members of a JSON object; a repeated name keeps its
+// last value, as when decoding into a map.
+func members(b []byte) (map[string]json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	err := eachMember(b, func(key []byte, value []byte) error {
+		m[string(key)] = value
+		return nil
+	})
+	return m, err
+}
+
 func isEmptyObject(b []byte) bool {
 	return len(bytes.TrimSpace(b[1:len(b)-1])) == 0
 }
@@ -228,5 +252,6 @@ func keysOf(m map[string]json.RawMessage) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
+	slices.Sort(keys)
 	return keys
 }

@@ -1,0 +1,98 @@
+package whmcs
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// scanSeeds are replies on which the fast path must agree with
+// encoding/json: odd spacing, escapes in keys and values, non-ASCII text,
+// nulls, WHMCS's empty spellings, upper-case keys, repeated keys, unknown
+// members, a list given as one object.
+var scanSeeds = []string{
+	`{"result":"success","totalresults":"2","products":{"product":[{"id":"1","name":"Starter","customfields":{"customfield":[]}},{"id":2,"name":"Plus"}]}}`,
+	" {\n \"totalresults\" : 1 ,\t\"products\" : { \"product\" : { \"id\" : \"7\" , \"domain\" : \"a.example\" } } }\r\n",
+	`{"products":{"product":[{"id":"1","notes":"line\nbreak \"quoted\" \\ back \/ slash \u00e9\ud83d\ude00","domain":"caf\u00e9.example"}]}}`,
+	`{"products":{"product":[{"id":"1","notes":"naïve 日本 ✓","status":"Active"}]}}`,
+	`{"products":{"product":[{"id":null,"name":null,"recurringamount":null,"customfields":null,"configoptions":""}]}}`,
+	`{"products":"","totalresults":"0"}`,
+	`{"products":{},"totalresults":0}`,
+	`{"products":[],"totalresults":0}`,
+	`{"products":null}`,
+	`{"PRODUCTS":{"Product":[{"ID":"3","Name":"Upper","DOMAIN":"x"}]},"TotalResults":"1"}`,
+	`{"products":{"product":[{"id":"1","id":"2","name":"first","name":"second"}]},"totalresults":"1","totalresults":"5"}`,
+	`{"unknown":{"deep":[1,2,{"x":"}"}]},"products":{"product":[{"id":"1","extra":[{"a":"]"}],"configoptions":{"configoption":[{"id":"4","option":"Memory","type":"dropdown","value":"4 GB"}]}}]}}`,
+	`{"products":{"product":[{"id":"1.0","qty":"2","firstpaymentamount":"12.95","recurringamount":12.95,"overideautosuspend":"on","regdate":"0000-00-00"}]}}`,
+	`{"products":{"product":[{"id":"1","customfields":{"customfield":{"id":"5","name":"Hostname","value":"h.example"}}}]}}`,
+	`{"products":{"pro\u0064uct":[{"i\u0064":"9"}]}}`,
+	`{"products":{"product":[{"id":"1"}],"other":[]}}`,
+	`{"products":{"product":[{"id":{"x":1}}]}}`,
+	`{"products":{"product":[{"id":"x"}]}}`,
+	`{"products":{"product":["text"]}}`,
+	`{"products":{"product":[[1]]}}`,
+	`{"products":{"product":[null,{"id":"1"}]}}`,
+	`{"products":42}`,
+	`{"result":"success","message":"ok","products":{"product":[]}}`,
+}
+
+// sameDecoding decodes reply with the fast path and with encoding/json into
+// new values of out's type and reports any difference.
+func sameDecoding(t *testing.T, reply string, out any) {
+	t.Helper()
+	typ := reflect.TypeOf(out).Elem()
+	fast, slow := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+	fastErr := decodeValid([]byte(reply), fast)
+	slowErr := json.Unmarshal([]byte(reply), slow)
+	if (fastErr == nil) != (slowErr == nil) || (fastErr != nil && fastErr.Error() != slowErr.Error()) {
+		t.Fatalf("%s into %s:\nfast path error: %v\nencoding/json:   %v", reply, typ, fastErr, slowErr)
+	}
+	if fastErr == nil && !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("%s into %s:\nfast path:     %+v\nencoding/json: %+v", reply, typ, fast, slow)
+	}
+}
+
+func TestFastPathAgreesWithEncodingJSON(t *testing.T) {
+	for _, reply := range scanSeeds {
+		sameDecoding(t, reply, &GetClientsProductsResponse{})
+		sameDecoding(t, reply, &GetClientsAddonsResponse{})
+		sameDecoding(t, reply, &envelope{})
+	}
+	sameDecoding(t, docsGetClientsProducts, &GetClientsProductsResponse{})
+	sameDecoding(t, string(benchProductsReply(t, 30)), &GetClientsProductsResponse{})
+}
+
+// FuzzFastPath: on any valid JSON, the fast path decodes what encoding/json
+// decodes and fails where it fails.
+func FuzzFastPath(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		if !json.Valid([]byte(reply)) {
+			return
+		}
+		sameDecoding(t, reply, &GetClientsProductsResponse{})
+		sameDecoding(t, reply, &envelope{})
+	})
+}
+
+// TestFallback: what the scanner does not handle goes to encoding/json,
+// which decodes it or reports the error.
+func TestFallback(t *testing.T) {
+	var l List[CustomFieldValue]
+	if err := l.UnmarshalJSON([]byte(`[{"id":"1","name":"a"},{"id":"2"}] trailing`)); err == nil {
+		t.Error("a list with trailing garbage decoded")
+	}
+	var w Wrapped[CustomFieldValue]
+	if err := w.UnmarshalJSON([]byte(`{"customfield":[{"id":"1"}]`)); err == nil {
+		t.Error("a truncated wrapper decoded")
+	}
+	if _, err := decodeList[CustomFieldValue]([]byte(`[{"id":"1"} {"id":"2"}]`)); !errors.Is(err, errScan) {
+		t.Errorf("a list without a comma: %v, want errScan", err)
+	}
+	if err := eachMember([]byte(`{"a" 1}`), func([]byte, []byte) error { return nil }); !errors.Is(err, errScan) {
+		t.Errorf("a member without a colon: %v, want errScan", err)
+	}
+}
