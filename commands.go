@@ -19,6 +19,7 @@ import (
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/mcpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
 	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
@@ -45,6 +46,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // app is a configured MCP server and what it needs to be shut down.
 type app struct {
 	server *server.MCPServer
+	policy *policy.Policy
 	log    *slog.Logger
 	close  func()
 }
@@ -74,17 +76,22 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 		closePolicy()
 		return nil, err
 	}
-	return &app{server: srv, log: log, close: func() { stop(); closePolicy() }}, nil
+	return &app{server: srv, policy: pol, log: log, close: func() { stop(); closePolicy() }}, nil
 }
 
-// serveCommand serves MCP on stdio.
+// serveCommand serves MCP on stdio, or over HTTP with --http.
 func serveCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var s settings
+	var h httpSettings
 	fs := newFlagSet("whmcs-mcp", stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\nFlags:\n"); fs.PrintDefaults() }
 	s.bind(fs)
+	h.bind(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if h.addr != "" {
+		return serveHTTPCommand(ctx, &s, &h, stderr)
 	}
 	a, err := newApp(&s, stderr)
 	if err != nil {

@@ -22,6 +22,8 @@ const usage = `whmcs-mcp: an MCP server for WHMCS.
 Usage:
   whmcs-mcp [flags]                 serve MCP on stdio against WHMCS_URL
   whmcs-mcp --sandbox               serve MCP against the embedded sandbox WHMCS (demo data)
+  whmcs-mcp --http ADDR             serve MCP over HTTP: streamable HTTP at /mcp, SSE at /sse,
+                                    /healthz; every request needs a principal's bearer token
   whmcs-mcp sandbox --listen ADDR [--db FILE] [--identifier ID --secret S] [--now DATE]
                                     serve the sandbox WHMCS API alone
   whmcs-mcp tools                   print every tool with its schemas as JSON
@@ -31,7 +33,9 @@ Usage:
 
 Environment (flags override): WHMCS_URL, WHMCS_IDENTIFIER, WHMCS_SECRET,
 WHMCS_ACCESS_KEY, WHMCS_TIMEOUT, WHMCS_MCP_POLICY, WHMCS_MCP_AUDIT_LOG,
-WHMCS_MCP_SIGNING_KEY.
+WHMCS_MCP_SIGNING_KEY; over HTTP also WHMCS_MCP_TOKEN, WHMCS_MCP_HTTP,
+WHMCS_MCP_ALLOWED_ORIGINS, WHMCS_MCP_TLS_CERT, WHMCS_MCP_TLS_KEY,
+WHMCS_MCP_RATE_LIMIT, WHMCS_MCP_RATE_BURST.
 Run 'whmcs-mcp COMMAND -h' for a command's flags.
 `
 

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+)
+
+// httpSettings are the flags of `whmcs-mcp --http ADDR`.
+type httpSettings struct {
+	addr            string
+	allowedOrigins  string
+	tlsCert         string
+	tlsKey          string
+	rateLimit       float64
+	rateBurst       int
+	maxBody         int64
+	shutdownTimeout time.Duration
+}
+
+// bind registers the HTTP flags on fs, with defaults from the environment.
+func (h *httpSettings) bind(fs *flag.FlagSet) {
+	fs.StringVar(&h.addr, "http", os.Getenv("WHMCS_MCP_HTTP"), "serve MCP over HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio: streamable HTTP at /mcp, SSE at /sse + /message, /healthz (env WHMCS_MCP_HTTP)")
+	fs.StringVar(&h.allowedOrigins, "allowed-origins", os.Getenv("WHMCS_MCP_ALLOWED_ORIGINS"), "comma-separated browser origins allowed to call the HTTP server, e.g. https://support.example.com; requests without Origin always pass, and loopback origins pass when listening on loopback (env WHMCS_MCP_ALLOWED_ORIGINS)")
+	fs.StringVar(&h.tlsCert, "tls-cert", os.Getenv("WHMCS_MCP_TLS_CERT"), "serve HTTPS with this certificate (PEM; with --tls-key) (env WHMCS_MCP_TLS_CERT)")
+	fs.StringVar(&h.tlsKey, "tls-key", os.Getenv("WHMCS_MCP_TLS_KEY"), "the private key of --tls-cert (PEM) (env WHMCS_MCP_TLS_KEY)")
+	fs.Float64Var(&h.rateLimit, "rate-limit", envFloat("WHMCS_MCP_RATE_LIMIT", httpserver.DefaultRateLimit), "HTTP requests per second allowed to each principal; 0 = no limit (env WHMCS_MCP_RATE_LIMIT)")
+	fs.IntVar(&h.rateBurst, "rate-burst", envInt("WHMCS_MCP_RATE_BURST", httpserver.DefaultRateBurst), "requests a principal may send at once above --rate-limit (env WHMCS_MCP_RATE_BURST)")
+	fs.Int64Var(&h.maxBody, "max-body", httpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted, in bytes (413 above it)")
+	fs.DurationVar(&h.shutdownTimeout, "shutdown-timeout", httpserver.DefaultShutdownTimeout, "on SIGTERM/SIGINT, how long calls in flight may take to finish before they are cancelled")
+}
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// errNoPrincipal explains how to let callers in.
+var errNoPrincipal = errors.New(`refusing to serve MCP over HTTP without any principal: every request needs a bearer token.
+Set WHMCS_MCP_TOKEN to a long random token (openssl rand -hex 32) for one full-access principal,
+or list principals with the SHA-256 of their tokens in the policy file (--policy):
+  principals:
+    - name: support-bot
+      token_sha256: <printf %s TOKEN | sha256sum>
+      clients: [2]
+Only --sandbox on a loopback address (e.g. --http 127.0.0.1:8080) may run without.`)
+
+// check rejects flag values that cannot work, before anything starts.
+func (h *httpSettings) check() error {
+	if (h.tlsCert == "") != (h.tlsKey == "") {
+		return errors.New("HTTPS needs both --tls-cert and --tls-key")
+	}
+	if h.rateLimit < 0 || h.rateBurst < 1 {
+		return errors.New("--rate-limit must be 0 (no limit) or more, --rate-burst 1 or more")
+	}
+	if h.maxBody < 1 {
+		return errors.New("--max-body must be 1 or more")
+	}
+	if h.shutdownTimeout <= 0 {
+		return errors.New("--shutdown-timeout must be positive")
+	}
+	return nil
+}
+
+// serveHTTPCommand serves MCP over HTTP until ctx ends (SIGTERM, SIGINT),
+// then shuts down gracefully and closes the audit log.
+func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr io.Writer) error {
+	if err := h.check(); err != nil {
+		return err
+	}
+	a, err := newApp(s, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	file := a.policy.File()
+	auth, err := policy.NewAuthenticator(file, os.Getenv("WHMCS_MCP_TOKEN"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", h.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	loopback := httpserver.IsLoopback(ln.Addr())
+	var anonymous *policy.Principal
+	if auth.Len() == 0 {
+		if !s.sandbox || !loopback {
+			return errNoPrincipal
+		}
+		anonymous = policy.Anonymous(file)
+		a.log.Warn("NO AUTHENTICATION: the sandbox serves MCP over HTTP to anyone who can reach " + ln.Addr().String() +
+			" on this machine, as principal " + anonymous.Name + "; set WHMCS_MCP_TOKEN or policy principals to require tokens")
+	}
+	limit := rate.Limit(h.rateLimit)
+	if h.rateLimit == 0 {
+		limit = rate.Inf
+	}
+	var origins []string
+	for o := range strings.SplitSeq(h.allowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	hs, err := httpserver.New(httpserver.Options{
+		MCP: a.server, Auth: auth, Anonymous: anonymous,
+		AllowedOrigins: origins, RateLimit: limit, RateBurst: h.rateBurst,
+		MaxBodyBytes: h.maxBody, ShutdownTimeout: h.shutdownTimeout,
+		TLSCertFile: h.tlsCert, TLSKeyFile: h.tlsKey,
+		Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if h.tlsCert != "" {
+		scheme = "https"
+	} else if !loopback {
+		a.log.Warn("serving plain HTTP on a non-loopback address: bearer tokens cross the network in clear text; use --tls-cert/--tls-key or a TLS-terminating proxy")
+	}
+	base := scheme + "://" + ln.Addr().String()
+	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
+		"sse", base+httpserver.PathSSE, "principals", strings.Join(auth.Names(), ","), "version", version)
+	if err := hs.Serve(ctx, ln); err != nil {
+		return fmt.Errorf("HTTP server: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+package httpserver
+
+import "time"
+
+// SetSSELinger sets how long SSE streams stay open at shutdown once the
+// calls in flight are done, and returns a function that restores it.
+func SetSSELinger(d time.Duration) (restore func()) {
+	old := sseLinger
+	sseLinger = d
+	return func() { sseLinger = old }
+}

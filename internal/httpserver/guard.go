@@ -1,0 +1,347 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+)
+
+// transport says which MCP endpoint a guarded request is for.
+type transport int
+
+const (
+	transportStreamable transport = iota // /mcp
+	transportSSEStream                   // GET /sse
+	transportSSEMessage                  // POST /message
+)
+
+// corsAllowHeaders are the request headers a browser may send cross-origin.
+const corsAllowHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID"
+
+// guard puts every check in front of an MCP endpoint.
+func (s *Server) guard(kind transport, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &responseWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: s.opts.WriteTimeout}
+		// The server's WriteTimeout bounds a whole response, which would cut
+		// event streams and calls that wait (for WHMCS, for a person's
+		// answer). Here each write is bounded instead, and whatever is left
+		// to flush after the handler returns.
+		w.rc.SetWriteDeadline(time.Time{})
+		defer w.rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+
+		if !s.checkOrigin(w, r) {
+			return
+		}
+		principal := s.authenticate(w, r)
+		if principal == nil {
+			return
+		}
+		if !s.allow(w, r, principal) {
+			return
+		}
+		msg, ok := s.readBody(w, r)
+		if !ok {
+			return
+		}
+		if s.draining.Load() && (msg.work || (r.Method == http.MethodGet && kind != transportSSEMessage)) {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "503 Service Unavailable: the server is shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		r = r.WithContext(policy.WithPrincipal(r.Context(), principal))
+
+		switch kind {
+		case transportStreamable:
+			s.serveStreamable(w, r, principal, msg, next)
+		case transportSSEStream:
+			s.serveSSEStream(w, r, next)
+		case transportSSEMessage:
+			s.serveSSEMessage(w, r, principal, msg, next)
+		}
+	})
+}
+
+// checkOrigin refuses browser requests from origins not allowed (DNS
+// rebinding, cross-site requests) and answers CORS for the allowed ones.
+// Requests without Origin (every non-browser client) pass.
+func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if r.Method == http.MethodOptions {
+			http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
+			return false
+		}
+		return true
+	}
+	norm, err := normalizeOrigin(origin)
+	if err != nil || !(s.origins[norm] || (onLoopback(r) && isLoopbackOrigin(norm))) {
+		s.log.Warn("HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin), http.StatusForbidden)
+		return false
+	}
+	w.allowOrigin = origin
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return false
+	}
+	return true
+}
+
+// authenticate returns the request's principal, or answers 401. Only the
+// Authorization header counts: a token in the query string is never read.
+func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Principal {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 && s.opts.Anonymous != nil {
+		return s.opts.Anonymous
+	}
+	challenge := `Bearer realm="whmcs-mcp"`
+	if len(values) > 0 {
+		if token, ok := bearerToken(values); ok {
+			if p := s.opts.Auth.Authenticate(token); p != nil {
+				return p
+			}
+		}
+		challenge += `, error="invalid_token"`
+		s.log.Warn("HTTP request with a wrong bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+	} else {
+		s.log.Info("HTTP request without a bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	http.Error(w, "401 Unauthorized: send Authorization: Bearer TOKEN", http.StatusUnauthorized)
+	return nil
+}
+
+// bearerToken reads the token of a single "Authorization: Bearer TOKEN".
+func bearerToken(values []string) (string, bool) {
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.Trim(token, " \t")
+	return token, token != ""
+}
+
+// allow applies the principal's rate limit: 429 with Retry-After above it.
+func (s *Server) allow(w *responseWriter, r *http.Request, p *policy.Principal) bool {
+	lim := s.limiter(p.Name)
+	now := time.Now()
+	res := lim.ReserveN(now, 1)
+	delay := res.DelayFrom(now)
+	if res.OK() && delay == 0 {
+		return true
+	}
+	res.CancelAt(now)
+	retry := int64(math.Ceil(delay.Seconds()))
+	if retry < 1 || !res.OK() {
+		retry = 1
+	}
+	s.log.Warn("HTTP request over the principal's rate limit refused", "principal", p.Name, "path", r.URL.Path, "retry_after_s", retry)
+	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+	http.Error(w, "429 Too Many Requests: slow down", http.StatusTooManyRequests)
+	return false
+}
+
+// message is what the guard knows of a request's JSON-RPC body.
+type message struct {
+	work bool   // a request or notification (has a method), or unreadable
+	id   string // canonical JSON of a request's id; "" for anything else
+}
+
+// readBody reads a POST body within the bounds of size (413) and time, and
+// puts it back for the handler; other methods' bodies are only bounded.
+func (s *Server) readBody(w *responseWriter, r *http.Request) (message, bool) {
+	if r.Method != http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		return message{}, true
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		tooLarge(w, s.opts.MaxBodyBytes)
+		return message{}, false
+	}
+	// The body's read deadline must go before the handler runs: once the
+	// body is read, net/http reads the connection in the background, and a
+	// deadline then would cancel the request.
+	w.rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	w.rc.SetReadDeadline(time.Time{})
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		tooLarge(w, s.opts.MaxBodyBytes)
+		return message{}, false
+	case err != nil:
+		http.Error(w, "400 Bad Request: reading the body: "+err.Error(), http.StatusBadRequest)
+		return message{}, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return parseMessage(body), true
+}
+
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, fmt.Sprintf("413 Request Entity Too Large: the body may have at most %d bytes", limit), http.StatusRequestEntityTooLarge)
+}
+
+// parseMessage classifies a JSON-RPC body. A batch or unreadable body counts
+// as work (the handler answers it).
+func parseMessage(body []byte) message {
+	var env struct {
+		Method string          `json:"method"`
+		ID     json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return message{work: true}
+	}
+	m := message{work: env.Method != ""}
+	if m.work && len(env.ID) > 0 && string(env.ID) != "null" {
+		m.id = canonicalID(env.ID)
+	}
+	return m
+}
+
+// canonicalID re-encodes a JSON-RPC id the way mcp-go writes it back, so
+// that a request and its response compare equal.
+func canonicalID(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// serveStreamable serves /mcp: the session id belongs to the principal that
+// first used it (normally, the one that initialized it), and the request
+// counts as in flight until its response is written.
+func (s *Server) serveStreamable(w *responseWriter, r *http.Request, p *policy.Principal, msg message, next http.Handler) {
+	if id := r.Header.Get(server.HeaderKeySessionID); id != "" {
+		if !s.streamableOwners.claim(id, p.Name) {
+			s.log.Warn("HTTP request on another principal's session refused", "principal", p.Name, "transport", "streamable")
+			http.Error(w, "403 Forbidden: the session belongs to another principal", http.StatusForbidden)
+			return
+		}
+	}
+	w.onHeader = func(h http.Header, status int) {
+		if id := h.Get(server.HeaderKeySessionID); id != "" && status < 300 {
+			s.streamableOwners.claim(id, p.Name)
+		}
+	}
+	if msg.work {
+		s.inflight.add()
+		defer s.inflight.done()
+	}
+	next.ServeHTTP(w, r)
+	if r.Method == http.MethodDelete && w.status == http.StatusOK {
+		s.streamableOwners.release(r.Header.Get(server.HeaderKeySessionID))
+	}
+}
+
+// serveSSEStream serves GET /sse: newSSESession binds the session to the
+// principal; the stream's writes are watched for the responses that calls
+// in flight await.
+func (s *Server) serveSSEStream(w *responseWriter, r *http.Request, next http.Handler) {
+	st := &sseStream{}
+	w.onWrite = func(p []byte) { s.sseSessions.delivered(st.sessionID(), p, &s.inflight) }
+	defer func() { s.sseSessions.end(st.sessionID(), &s.inflight) }()
+	next.ServeHTTP(w, r.WithContext(withSSEStream(r.Context(), st)))
+}
+
+// serveSSEMessage serves POST /message: only the principal that opened the
+// session may post to it, and a request counts as in flight until its
+// response is written on the session's stream.
+func (s *Server) serveSSEMessage(w *responseWriter, r *http.Request, p *policy.Principal, msg message, next http.Handler) {
+	sessionID := r.URL.Query().Get("sessionId")
+	switch owner := s.sseSessions.owner(sessionID); {
+	case owner == "":
+		http.Error(w, "404 Not Found: no such session", http.StatusNotFound)
+		return
+	case owner != p.Name:
+		s.log.Warn("HTTP request on another principal's session refused", "principal", p.Name, "transport", "sse")
+		http.Error(w, "403 Forbidden: the session belongs to another principal", http.StatusForbidden)
+		return
+	}
+	pending := msg.id != "" && s.sseSessions.await(sessionID, msg.id, &s.inflight)
+	next.ServeHTTP(w, r)
+	if pending && w.status != http.StatusAccepted {
+		// Not dispatched: no response will come on the stream.
+		s.sseSessions.settle(sessionID, msg.id, &s.inflight)
+	}
+}
+
+// responseWriter gives every write and flush its own deadline (an event
+// stream may live long, but each write must go through in time), fixes the CORS
+// headers, and lets the guard see the status, headers and writes.
+type responseWriter struct {
+	http.ResponseWriter
+	rc          *http.ResponseController
+	timeout     time.Duration
+	status      int
+	allowOrigin string // the request's Origin when allowed; "" = none
+	onHeader    func(h http.Header, status int)
+	onWrite     func(p []byte)
+}
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+		h := w.Header()
+		// mcp-go's SSE handler sends Access-Control-Allow-Origin: * when
+		// it does CORS itself; here CORS is the guard's alone.
+		if w.allowOrigin != "" {
+			h.Set("Access-Control-Allow-Origin", w.allowOrigin)
+		} else {
+			h.Del("Access-Control-Allow-Origin")
+		}
+		if w.onHeader != nil {
+			w.onHeader(h, status)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	n, err := w.ResponseWriter.Write(p)
+	w.rc.SetWriteDeadline(time.Time{})
+	if w.onWrite != nil && err == nil {
+		w.onWrite(p)
+	}
+	return n, err
+}
+
+// Flush implements http.Flusher, which both transports need to stream.
+func (w *responseWriter) Flush() {
+	w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	w.rc.Flush()
+	w.rc.SetWriteDeadline(time.Time{})
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,478 @@
+// Package httpserver serves an MCP server over HTTP to authenticated
+// principals: mcp-go's streamable HTTP transport at /mcp, its older SSE
+// transport at /sse and /message, and /healthz, on one listener.
+//
+// Every MCP request passes, in order: the Origin check (DNS rebinding; CORS
+// for the allowed origins), bearer-token authentication (401), the
+// principal's rate limit (429), the body bound (413) and the session check
+// (a session belongs to the principal that opened it). The principal then
+// travels in the request's context to the tool filter and the tool
+// handlers, where the policy reads it.
+//
+// Serve shuts down gracefully when its context ends: it stops accepting
+// connections, refuses new work on the ones still open, lets the calls in
+// flight finish and deliver their results within a bound, and only then ends
+// the long-lived streams.
+package httpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/time/rate"
+
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+)
+
+// Paths served.
+const (
+	PathMCP     = "/mcp"
+	PathSSE     = "/sse"
+	PathMessage = "/message"
+	PathHealth  = "/healthz"
+)
+
+// Defaults of Options left zero.
+const (
+	DefaultRateLimit         = 10 // requests per second per principal
+	DefaultRateBurst         = 40
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxHeaderBytes    = 32 << 10
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultShutdownTimeout   = 30 * time.Second
+	// DefaultKeepAlive is how often an idle event stream gets a ping, so
+	// that proxies do not close it.
+	DefaultKeepAlive = 25 * time.Second
+	// SessionIdleTTL is how long an idle session stays bound to its
+	// principal (and keeps mcp-go's per-session state).
+	SessionIdleTTL = time.Hour
+)
+
+// abortGrace is how long calls still running at the end of the shutdown
+// bound get, once cancelled, to record their outcome.
+const abortGrace = 5 * time.Second
+
+// sseLinger is how long SSE streams stay open, once the calls in flight
+// have delivered their results, before the shutdown ends them.
+var sseLinger = 500 * time.Millisecond
+
+// Options configure a Server.
+type Options struct {
+	// MCP is the server exposed. New adds a tool middleware to it: calls
+	// without a principal in their context are refused, and running calls
+	// are counted for the graceful shutdown.
+	MCP *server.MCPServer
+	// Auth knows the principals' bearer tokens.
+	Auth *policy.Authenticator
+	// Anonymous, if set, is the principal of requests that carry no
+	// Authorization header. Serve allows it only when Auth has no principal
+	// and the listener is on a loopback address.
+	Anonymous *policy.Principal
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
+	// besides none; loopback origins are allowed too when the listener is on
+	// a loopback address.
+	AllowedOrigins []string
+	// RateLimit is each principal's sustained rate in requests per second
+	// (0 = DefaultRateLimit, rate.Inf = no limit) and RateBurst its burst.
+	RateLimit rate.Limit
+	RateBurst int
+	// MaxBodyBytes bounds a request body (413 above it).
+	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the request headers (431 above it).
+	MaxHeaderBytes int
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout its
+	// body, WriteTimeout each write of a response (an event stream lives
+	// as long as it is read), IdleTimeout a keep-alive connection between
+	// requests.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout bounds how long calls in flight may take to finish
+	// after the shutdown begins.
+	ShutdownTimeout time.Duration
+	// KeepAlive is the ping interval of idle event streams.
+	KeepAlive time.Duration
+	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	Logger                  *slog.Logger
+}
+
+// Server is the HTTP front of an MCP server.
+type Server struct {
+	opts       Options
+	log        *slog.Logger
+	origins    map[string]bool
+	tls        *tls.Config
+	streamable *server.StreamableHTTPServer
+	sse        *server.SSEServer
+	handler    http.Handler
+
+	limiters sync.Map // principal name -> *rate.Limiter
+
+	streamableOwners *owners  // Mcp-Session-Id -> principal
+	sseSessions      *sseBook // SSE session id -> principal, requests awaiting a response
+
+	draining atomic.Bool
+	inflight tracker
+	hardStop context.Context // cancelled when calls outlive the shutdown bound
+	abort    context.CancelFunc
+}
+
+// New returns a Server for opts.
+func New(opts Options) (*Server, error) {
+	if opts.MCP == nil {
+		return nil, errors.New("httpserver: no MCP server")
+	}
+	setDefaults(&opts)
+	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
+		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
+	}
+	s := &Server{
+		opts:             opts,
+		log:              opts.Logger,
+		origins:          map[string]bool{},
+		streamableOwners: newOwners(SessionIdleTTL),
+		sseSessions:      newSSEBook(),
+	}
+	for _, o := range opts.AllowedOrigins {
+		norm, err := normalizeOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("allowed origin %q: %w", o, err)
+		}
+		s.origins[norm] = true
+	}
+	if opts.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s.hardStop, s.abort = context.WithCancel(context.Background())
+
+	s.streamable = server.NewStreamableHTTPServer(opts.MCP,
+		server.WithEndpointPath(PathMCP),
+		server.WithHeartbeatInterval(opts.KeepAlive),
+		server.WithSessionIdleTTL(SessionIdleTTL),
+		server.WithStreamableHTTPLogger(s.log),
+	)
+	s.sse = server.NewSSEServer(opts.MCP,
+		server.WithSSEEndpoint(PathSSE),
+		server.WithMessageEndpoint(PathMessage),
+		server.WithKeepAliveInterval(opts.KeepAlive),
+		server.WithSessionIDGenerator(s.newSSESession),
+	)
+	opts.MCP.Use(s.toolMiddleware)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathHealth, s.health)
+	mux.Handle(PathMCP, s.guard(transportStreamable, s.streamable))
+	mux.Handle(PathSSE, s.guard(transportSSEStream, s.sse.SSEHandler()))
+	mux.Handle(PathMessage, s.guard(transportSSEMessage, s.sse.MessageHandler()))
+	s.handler = mux
+	return s, nil
+}
+
+func setDefaults(o *Options) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	if o.RateBurst <= 0 {
+		o.RateBurst = DefaultRateBurst
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&o.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{&o.ReadTimeout, DefaultReadTimeout},
+		{&o.WriteTimeout, DefaultWriteTimeout},
+		{&o.IdleTimeout, DefaultIdleTimeout},
+		{&o.ShutdownTimeout, DefaultShutdownTimeout},
+		{&o.KeepAlive, DefaultKeepAlive},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+}
+
+// Handler returns the server's routes; Serve uses it.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// IsLoopback reports whether addr (an IP, or a listener's address) is a
+// loopback address.
+func IsLoopback(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return false
+	}
+	return ap.Addr().Unmap().IsLoopback()
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting connections, answers new work on open connections with 503,
+// waits up to ShutdownTimeout for the calls in flight to finish and deliver
+// their results, cancels those still running (and gives them a few seconds
+// to record their outcome), and closes the event streams. It returns nil
+// after a clean shutdown, and an error if serving failed or calls had to be
+// cancelled.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	loopback := IsLoopback(ln.Addr())
+	switch {
+	case s.opts.Auth.Len() > 0:
+	case s.opts.Anonymous == nil:
+		return errors.New("no principal can authenticate: refusing to serve MCP over HTTP without one")
+	case !loopback:
+		return fmt.Errorf("serving without principals is allowed on a loopback address only, not on %s", ln.Addr())
+	}
+	if s.opts.Auth.Len() > 0 {
+		s.opts.Anonymous = nil
+	}
+	h := s.handler
+	if loopback {
+		h = withLoopback(h)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		// WriteTimeout bounds the responses written outside the guard
+		// (/healthz, 404s, net/http's own errors); the guard replaces it
+		// with a deadline per write. ReadTimeout stays zero: once a body is
+		// read, a read deadline would cancel the request, so the guard
+		// bounds the reading of each body instead.
+		WriteTimeout: s.opts.WriteTimeout,
+		TLSConfig:    s.tls,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	stopAccepting := &closeOnce{Listener: ln}
+	errc := make(chan error, 1)
+	go func() {
+		if s.tls != nil {
+			errc <- srv.ServeTLS(stopAccepting, "", "")
+		} else {
+			errc <- srv.Serve(stopAccepting)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+
+	s.draining.Store(true)
+	stopAccepting.Close()
+	<-errc // Serve returns once Accept fails; open connections go on
+	s.log.Info("shutting down: no new connections; waiting for the calls in flight",
+		"in_flight", s.inflight.count(), "bound", s.opts.ShutdownTimeout)
+
+	var result error
+	wait, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	err := s.inflight.wait(wait)
+	cancel()
+	if err != nil {
+		n := s.inflight.count()
+		s.log.Error("calls still in flight at the end of the shutdown bound: cancelling them", "in_flight", n, "bound", s.opts.ShutdownTimeout)
+		result = fmt.Errorf("%d calls did not finish within the shutdown bound of %s and were cancelled", n, s.opts.ShutdownTimeout)
+		s.abort()
+		grace, cancel := context.WithTimeout(context.Background(), abortGrace)
+		s.inflight.wait(grace)
+		cancel()
+	}
+
+	// End the long-lived streams, then wait for the connections to close.
+	// SSE clients get a moment first: some (the Go SDK's) drop the events
+	// they have read but not yet handled when their stream ends.
+	if s.sseSessions.open() > 0 {
+		time.Sleep(sseLinger)
+	}
+	s.sse.CloseSessions()
+	closeCtx, cancel := context.WithTimeout(context.Background(), abortGrace)
+	defer cancel()
+	s.streamable.CloseSessions(closeCtx)
+	if err := srv.Shutdown(closeCtx); err != nil {
+		srv.Close()
+	}
+	s.streamable.Shutdown(closeCtx) // stops the session sweeper
+	s.abort()
+	if result == nil {
+		s.log.Info("HTTP server stopped: every call in flight finished")
+	}
+	return result
+}
+
+// closeOnce lets Serve close the listener itself to stop accepting
+// connections while the http.Server keeps serving the open ones.
+type closeOnce struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (c *closeOnce) Close() error {
+	c.once.Do(func() { c.err = c.Listener.Close() })
+	return c.err
+}
+
+// health answers load balancers: 200 while serving, 503 while draining.
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "draining")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// toolMiddleware refuses tool calls without an authenticated principal
+// (the policy would fall back to the local one), counts the calls running,
+// and cancels them when the shutdown bound is over.
+func (s *Server) toolMiddleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if policy.PrincipalFrom(ctx) == nil {
+			return mcp.NewToolResultError("refused: the call carries no authenticated principal; nothing was changed"), nil
+		}
+		s.inflight.add()
+		defer s.inflight.done()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(s.hardStop, cancel)
+		defer stop()
+		return next(ctx, req)
+	}
+}
+
+// tracker counts work in flight.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		close(t.idle)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tracker) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// wait returns when nothing is in flight, or ctx's error.
+func (t *tracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	idle := t.idle
+	t.mu.Unlock()
+	select {
+	case <-idle:
+		return t.wait(ctx) // more may have started meanwhile
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loopbackKey marks requests served by a loopback listener.
+type loopbackKey struct{}
+
+func withLoopback(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loopbackKey{}, true)))
+	})
+}
+
+func onLoopback(r *http.Request) bool {
+	v, _ := r.Context().Value(loopbackKey{}).(bool)
+	return v
+}
+
+// normalizeOrigin returns an origin as browsers send it: lowercase
+// scheme://host[:port], without a default port.
+func normalizeOrigin(o string) (string, error) {
+	scheme, rest, ok := strings.Cut(strings.TrimSuffix(strings.TrimSpace(o), "/"), "://")
+	scheme = strings.ToLower(scheme)
+	if !ok || (scheme != "http" && scheme != "https") {
+		return "", errors.New("want http://host[:port] or https://host[:port]")
+	}
+	if rest == "" || strings.ContainsAny(rest, "/?#@ ") {
+		return "", errors.New("want scheme://host[:port], nothing after the host")
+	}
+	host := strings.ToLower(rest)
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+			host = h
+			if strings.Contains(h, ":") {
+				host = "[" + h + "]"
+			}
+		}
+	}
+	return scheme + "://" + host, nil
+}
+
+// isLoopbackOrigin reports whether an origin names this machine.
+func isLoopbackOrigin(norm string) bool {
+	_, hostport, _ := strings.Cut(norm, "://")
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// limiter returns a principal's rate limiter.
+func (s *Server) limiter(name string) *rate.Limiter {
+	if l, ok := s.limiters.Load(name); ok {
+		return l.(*rate.Limiter)
+	}
+	l, _ := s.limiters.LoadOrStore(name, rate.NewLimiter(s.opts.RateLimit, s.opts.RateBurst))
+	return l.(*rate.Limiter)
+}
