@@ -197,6 +197,23 @@ type fileParser struct {
 	// unknownKeys counts the errors that are unknown keys: the rest of the
 	// file still decodes, so its values are validated too.
 	unknownKeys int
+	// budget is how many more YAML nodes check may visit. An alias makes it
+	// visit its anchor's nodes again, so a few kilobytes with nested
+	// aliases ("billion laughs") could expand to billions of values.
+	budget, maxNodes int
+}
+
+// nodeBudget is how many nodes check may visit for a document of n nodes:
+// aliases may repeat parts of a file, not blow it up.
+func nodeBudget(n int) int { return 10*n + 10_000 }
+
+// countNodes counts a document's nodes without following aliases.
+func countNodes(n *yaml.Node) int {
+	count := 1
+	for _, c := range n.Content {
+		count += countNodes(c)
+	}
+	return count
 }
 
 // fileError is one problem, at a line of the file (0 when unknown).
@@ -233,6 +250,8 @@ func (p *fileParser) parse(data []byte) *File {
 		p.add(root.Line, "want a mapping of policy keys (mode, tools, confirmation, ...), got %s", yamlNodeKind(root))
 		return nil
 	}
+	p.maxNodes = nodeBudget(countNodes(&doc))
+	p.budget = p.maxNodes
 	p.check(root, reflect.TypeFor[File](), "")
 	if len(p.errs) > p.unknownKeys {
 		return nil
@@ -289,6 +308,13 @@ func (p *fileParser) fillDefaults(f *File) {
 // mapping key must be a field of the struct, no key may repeat, lists must be
 // lists and scalars must decode into their field's type.
 func (p *fileParser) check(n *yaml.Node, t reflect.Type, path string) {
+	if p.budget <= 0 {
+		return
+	}
+	if p.budget--; p.budget == 0 {
+		p.add(n.Line, "aliases repeat parts of the file too often: it expands to more than %d values; write the repeated parts out", p.maxNodes)
+		return
+	}
 	n = resolveYAMLAlias(n)
 	if isYAMLNull(n) {
 		return

@@ -142,3 +142,22 @@ func valid(f *File) error {
 	}
 	return nil
 }
+
+// A few kilobytes of nested aliases ("billion laughs") must not expand to
+// millions of values: a 27 KB file made the parser allocate 2.8 GB.
+func TestParseRefusesAnAliasBomb(t *testing.T) {
+	const n = 3000
+	var b strings.Builder
+	b.WriteString("clients: &c [1" + strings.Repeat(",1", n-1) + "]\nprincipals:\n")
+	b.WriteString("  - &p {name: a, token_sha256: " + strings.Repeat("a", 64) + ", clients: *c}\n")
+	b.WriteString(strings.Repeat("  - *p\n", n))
+	_, err := Parse([]byte(b.String()), "bomb.yaml")
+	if err == nil || !strings.Contains(err.Error(), "aliases repeat parts of the file too often") {
+		t.Fatalf("err = %v", err)
+	}
+	// Aliases that repeat a part a few times are fine.
+	file, err := Parse([]byte("clients: &c [1, 2]\nprincipals:\n  - {name: a, token_sha256: "+strings.Repeat("a", 64)+", clients: *c}\n"), "ok.yaml")
+	if err != nil || len(file.Principals) != 1 || len(file.Principals[0].Clients) != 2 {
+		t.Fatalf("a plain alias: %v %+v", err, file)
+	}
+}
