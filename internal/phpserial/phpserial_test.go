@@ -3,7 +3,9 @@ package phpserial
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -89,8 +91,9 @@ func TestIntegerKey(t *testing.T) {
 	}
 }
 
-// FuzzRoundTrip checks that any JSON object serializes, and that what comes
-// out decodes back to the same keys and scalar values.
+// FuzzRoundTrip checks that any JSON object serializes, and that PHP's
+// unserialize() (Unmarshal, which follows PHP) reads back exactly what was
+// meant: the same keys, and the same values as PHP has them.
 func FuzzRoundTrip(f *testing.F) {
 	for _, s := range []string{`{"1":"Yahoo"}`, `{"4":2,"7":{"optionid":3,"qty":2}}`, `{"a":[1,"x",null,true,1.25]}`} {
 		f.Add(s)
@@ -110,18 +113,80 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Unmarshal(Marshal(%s)) = %v; serialized %q", s, err, out)
 		}
-		if m, ok := back.(map[string]any); !ok || len(m) != len(v) {
-			t.Fatalf("round trip of %s lost keys: %#v", s, back)
+		if want := asPHP(v); !reflect.DeepEqual(back, want) {
+			t.Fatalf("round trip of %s:\n got %#v\nwant %#v\nserialized %q", s, back, want, out)
 		}
 	})
 }
 
-// FuzzUnmarshal feeds arbitrary bytes to the decoder: errors are fine, panics are not.
+// asPHP is the value PHP holds after unserializing the serialization of a
+// JSON value: lists become arrays keyed 0, 1, ...; whole numbers within 2^53
+// become integers, other numbers doubles.
+func asPHP(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, item := range v {
+			m[k] = asPHP(item)
+		}
+		return m
+	case []any:
+		m := make(map[string]any, len(v))
+		for i, item := range v {
+			m[strconv.Itoa(i)] = asPHP(item)
+		}
+		return m
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f)
+		}
+		return f
+	}
+	return v
+}
+
+// FuzzUnmarshal feeds arbitrary bytes to the decoder: errors are fine,
+// panics are not, and what it decodes serializes again to the same value.
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range []string{`a:1:{i:1;s:5:"Yahoo";}`, `a:2:{i:4;i:2;i:7;a:2:{s:8:"optionid";i:3;s:3:"qty";i:2;}}`, `N;`, `d:0.5;`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = Unmarshal(data)
+		v, err := Unmarshal(data)
+		if err != nil {
+			return
+		}
+		out, err := Marshal(v)
+		if err != nil {
+			return // NaN or infinity: PHP has them, JSON and this encoder do not
+		}
+		back, err := Unmarshal(out)
+		if err != nil {
+			t.Fatalf("Unmarshal(Marshal(Unmarshal(%q))) = %v; serialized %q", data, err, out)
+		}
+		if !reflect.DeepEqual(wholeToInt(v), wholeToInt(back)) {
+			t.Fatalf("%q decodes to %#v, which serializes to %q, which decodes to %#v", data, v, out, back)
+		}
 	})
+}
+
+// wholeToInt turns whole doubles within 2^53 into integers, as Marshal writes them.
+func wholeToInt(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, item := range v {
+			m[k] = wholeToInt(item)
+		}
+		return m
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int64(v)
+		}
+	}
+	return v
 }
