@@ -13,7 +13,11 @@ import (
 
 // The reply types below decode whatever WHMCS sends for a field and encode
 // compactly: numbers as JSON numbers, and, with the omitzero tag option,
-// nothing at all for the values WHMCS uses to mean "none".
+// nothing at all for the values WHMCS uses to mean "none". String, Int and
+// Bool mean none by their zero value, which omitzero sees without help; the
+// others say it with an IsZero method. Those methods have pointer receivers:
+// encoding/json calls a value-receiver IsZero through an interface, which
+// copies the value to the heap for every field of every result.
 
 var null = []byte("null")
 
@@ -50,9 +54,6 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// IsZero reports an empty string.
-func (s String) IsZero() bool { return s == "" }
-
 // Int is an integer that WHMCS may send as "12", 12, "" or null.
 type Int int64
 
@@ -75,10 +76,10 @@ func (i *Int) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// IsZero reports 0, which WHMCS uses for "none" in ids and usage figures.
-func (i Int) IsZero() bool { return i == 0 }
-
 // Float is an amount that WHMCS sends as "12.95", 12.95, "" or null.
+// encoding/json writes it in the shortest decimal form, e.g. 12.95 (with an
+// exponent only below 1e-6 or from 1e21). It has no MarshalJSON of its own:
+// encoding/json would re-scan every value such a method returns.
 type Float float64
 
 // UnmarshalJSON accepts numbers as numbers or strings; "" and null are 0.
@@ -96,13 +97,8 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the shortest decimal form, e.g. 12.95.
-func (f Float) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(f), 'f', -1, 64), nil
-}
-
 // IsZero reports 0.00, which WHMCS uses for "no amount".
-func (f Float) IsZero() bool { return f == 0 }
+func (f *Float) IsZero() bool { return *f == 0 }
 
 // Bool is a flag that WHMCS may send as true, 1, "1", "on", "true", "",
 // "0", "off", "false" or null.
@@ -125,9 +121,6 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// IsZero reports false.
-func (v Bool) IsZero() bool { return !bool(v) }
-
 // Date is a WHMCS date, "Y-m-d". WHMCS's zero date 0000-00-00 counts as none.
 type Date string
 
@@ -139,8 +132,8 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 }
 
 // IsZero reports an empty date or WHMCS's 0000-00-00 (with or without a time).
-func (d Date) IsZero() bool {
-	return d == "" || strings.HasPrefix(string(d), "0000-00-00")
+func (d *Date) IsZero() bool {
+	return *d == "" || strings.HasPrefix(string(*d), "0000-00-00")
 }
 
 // List is a list that WHMCS may send as an array, a single object, "", {} or
@@ -188,7 +181,7 @@ func (l List[T]) MarshalJSON() ([]byte, error) {
 }
 
 // IsZero reports an empty list.
-func (l List[T]) IsZero() bool { return len(l) == 0 }
+func (l *List[T]) IsZero() bool { return len(*l) == 0 }
 
 // Wrapped is a list that WHMCS wraps in an object named after its items,
 // {"product": [...]} under "products". Unwrapped it may also be "", {}, [] or
@@ -230,7 +223,7 @@ func (w *Wrapped[T]) UnmarshalJSON(b []byte) error {
 func (w Wrapped[T]) MarshalJSON() ([]byte, error) { return List[T](w).MarshalJSON() }
 
 // IsZero reports an empty list.
-func (w Wrapped[T]) IsZero() bool { return len(w) == 0 }
+func (w *Wrapped[T]) IsZero() bool { return len(*w) == 0 }
 
 // members returns the members of a JSON object; a repeated name keeps its
 // last value, as when decoding into a map.
