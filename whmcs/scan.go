@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -209,7 +210,7 @@ func plainString(b []byte) (string, bool) {
 // exactly what encoding/json would do.
 type structFields struct {
 	exact  map[string]int // JSON name -> field index
-	folded map[string]int // lower-case JSON name -> first field index
+	folded map[string]int // foldName(JSON name) -> first field index
 	names  []string       // field index -> JSON name
 }
 
@@ -244,12 +245,42 @@ func fieldsOf(t reflect.Type) *structFields {
 		}
 		f.exact[name] = i
 		f.names[i] = name
-		if _, seen := f.folded[strings.ToLower(name)]; !seen {
-			f.folded[strings.ToLower(name)] = i
+		if _, seen := f.folded[foldName([]byte(name))]; !seen {
+			f.folded[foldName([]byte(name))] = i
 		}
 	}
 	structFieldsCache.Store(t, f)
 	return f
+}
+
+// foldName folds a member name the way encoding/json does to match names
+// without regard to case (as bytes.EqualFold): ASCII letters to upper case,
+// other runes to the smallest rune of their Unicode fold set, so that
+// "reſult" (long s) and "\u212aey" (Kelvin sign) match as they do there.
+func foldName(name []byte) string {
+	out := make([]byte, 0, len(name))
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(name[i:])
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		out = utf8.AppendRune(out, r)
+		i += n
+	}
+	return string(out)
 }
 
 // decodeValid decodes b, which must be valid JSON, into out as
@@ -271,7 +302,7 @@ func decodeValid(b []byte, out any) error {
 	err := eachMember(b, func(key []byte, value []byte) error {
 		i, ok := fields.exact[string(key)]
 		if !ok {
-			if i, ok = fields.folded[string(bytes.ToLower(key))]; !ok {
+			if i, ok = fields.folded[foldName(key)]; !ok {
 				return nil // encoding/json ignores unknown members too
 			}
 		}
