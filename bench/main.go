@@ -50,6 +50,10 @@ type Machine struct {
 	OS      string `json:"os"`
 	Kernel  string `json:"kernel,omitempty"`
 	MemoryG int    `json:"memory_gb,omitempty"`
+	// LoadBefore and LoadAfter are the 1-minute load averages when the run
+	// started and ended: other work on the machine skews every figure.
+	LoadBefore float64 `json:"load_average_before"`
+	LoadAfter  float64 `json:"load_average_after"`
 }
 
 // Budget is one budget of the issue and whether this run met it.
@@ -71,6 +75,7 @@ type options struct {
 	httpFor     time.Duration
 	httpClients int
 	only        string
+	waitIdle    time.Duration
 }
 
 // wants reports whether figure n is to be measured.
@@ -88,6 +93,7 @@ func main() {
 	flag.DurationVar(&o.httpFor, "http-duration", 10*time.Second, "length of the streamable HTTP load")
 	flag.IntVar(&o.httpClients, "http-sessions", 32, "concurrent streamable HTTP sessions")
 	flag.StringVar(&o.only, "only", "", "measure only these figures, e.g. 1,3 (default: all)")
+	flag.DurationVar(&o.waitIdle, "wait-idle", 0, "first wait up to this long for the 1-minute load average to fall below 0.3")
 	quick := flag.Bool("quick", false, "fewer runs and calls: a smoke test, not figures to publish")
 	flag.Parse()
 	o.warmup = 500
@@ -116,6 +122,9 @@ func run(o options) error {
 			return fmt.Errorf("go build (run the bench from the module root): %w", err)
 		}
 	}
+	if o.waitIdle > 0 {
+		waitIdle(o.waitIdle)
+	}
 	r := Report{Machine: machine(), Commit: commit(), Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args[1:], " ")}
 
 	step("starting the sandbox WHMCS (its own process)")
@@ -133,7 +142,7 @@ func run(o options) error {
 	}
 	if o.wants(2) || o.wants(3) {
 		step(fmt.Sprintf("2+3. memory and per-call overhead: %d calls after %d warm-up", o.calls, o.warmup))
-		if r.Memory, r.PerCall, err = measureCalls(bin, sb.URL, o.calls, o.warmup); err != nil {
+		if r.Memory, r.PerCall, err = measureCalls(bin, sb, o.calls, o.warmup); err != nil {
 			return fmt.Errorf("per call: %w", err)
 		}
 	}
@@ -171,6 +180,7 @@ func run(o options) error {
 		}
 	}
 
+	r.Machine.LoadAfter = loadAverage()
 	r.Budgets = budgets(&r)
 	printTable(os.Stdout, &r)
 	if o.out != "" {
@@ -212,7 +222,7 @@ func budgets(r *Report) []Budget {
 }
 
 func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, LoadBefore: loadAverage()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -231,6 +241,29 @@ func machine() Machine {
 		}
 	}
 	return m
+}
+
+// loadAverage is the 1-minute load average (Linux), or -1.
+func loadAverage() float64 {
+	var load float64
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	if _, err := fmt.Sscan(string(b), &load); err != nil {
+		return -1
+	}
+	return load
+}
+
+// waitIdle waits until the machine is idle (1-minute load average below
+// 0.3), at most max.
+func waitIdle(max time.Duration) {
+	deadline := time.Now().Add(max)
+	for load := loadAverage(); load >= 0.3 && time.Now().Before(deadline); load = loadAverage() {
+		step(fmt.Sprintf("waiting for the machine to be idle: load average %.2f", load))
+		time.Sleep(15 * time.Second)
+	}
 }
 
 // commit is the checked-out commit, with "+dirty" for uncommitted changes.

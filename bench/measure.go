@@ -81,6 +81,12 @@ type PerCall struct {
 	AddedUS float64 `json:"added_median_us"`
 	// AddedP99US is the difference of the p99s.
 	AddedP99US float64 `json:"added_p99_us"`
+	// Ping is an MCP ping over the same pipes: the floor of any call.
+	Ping Summary `json:"mcp_ping"`
+	// ServerCPUUS is the CPU time the MCP server used per call, and
+	// SandboxCPUUS what the sandbox used per request, over all of them.
+	ServerCPUUS  float64 `json:"server_cpu_per_call_us"`
+	SandboxCPUUS float64 `json:"sandbox_cpu_per_request_us"`
 }
 
 // readArgs are the arguments of the per-call figure: WHMCS's reference
@@ -141,7 +147,8 @@ func (d *directClient) post(form string) ([]byte, error) {
 // after initialize, then makes calls pairs of one MCP call and one direct
 // request (alternating which goes first, so that both see the same machine),
 // and reads the peak RSS again.
-func measureCalls(bin, base string, calls, warmup int) (Memory, PerCall, error) {
+func measureCalls(bin string, sb *sandboxProc, calls, warmup int) (Memory, PerCall, error) {
+	base := sb.URL
 	s, err := spawn(bin, serverEnv(base))
 	if err != nil {
 		return Memory{}, PerCall{}, err
@@ -183,6 +190,15 @@ func measureCalls(bin, base string, calls, warmup int) (Memory, PerCall, error) 
 			return Memory{}, PerCall{}, err
 		}
 	}
+	pid, sbPid := s.cmd.Process.Pid, sb.cmd.Process.Pid
+	serverCPU0, err := cpuTime(pid)
+	if err != nil {
+		return Memory{}, PerCall{}, err
+	}
+	sandboxCPU0, err := cpuTime(sbPid)
+	if err != nil {
+		return Memory{}, PerCall{}, err
+	}
 	mcpTimes := make([]time.Duration, 0, calls)
 	directTimes := make([]time.Duration, 0, calls)
 	for i := range calls {
@@ -204,9 +220,29 @@ func measureCalls(bin, base string, calls, warmup int) (Memory, PerCall, error) 
 		mcpTimes = append(mcpTimes, a)
 		directTimes = append(directTimes, b)
 	}
-	current, peak, err := rss(s.cmd.Process.Pid)
+	serverCPU1, err := cpuTime(pid)
 	if err != nil {
 		return Memory{}, PerCall{}, err
+	}
+	sandboxCPU1, err := cpuTime(sbPid)
+	if err != nil {
+		return Memory{}, PerCall{}, err
+	}
+	current, peak, err := rss(pid)
+	if err != nil {
+		return Memory{}, PerCall{}, err
+	}
+	pings := make([]time.Duration, 0, calls/10)
+	for range cap(pings) {
+		start := time.Now()
+		line, err := s.send("ping", json.RawMessage(`{}`))
+		if err != nil {
+			return Memory{}, PerCall{}, err
+		}
+		pings = append(pings, time.Since(start))
+		if !bytes.Contains(line, []byte(`"result"`)) {
+			return Memory{}, PerCall{}, fmt.Errorf("ping: %s", line)
+		}
 	}
 	mem := Memory{
 		PeakAfterInitializeMB: mb(peakInit),
@@ -215,7 +251,9 @@ func measureCalls(bin, base string, calls, warmup int) (Memory, PerCall, error) 
 		RSSAfterCallsMB:       mb(current),
 		GrowthMB:              mb(peak - peakInit),
 	}
-	pc := PerCall{Arguments: readArgs, MCP: summarize(mcpTimes), Direct: summarize(directTimes)}
+	pc := PerCall{Arguments: readArgs, MCP: summarize(mcpTimes), Direct: summarize(directTimes), Ping: summarize(pings),
+		ServerCPUUS:  round(float64(serverCPU1-serverCPU0) / float64(time.Microsecond) / float64(calls)),
+		SandboxCPUUS: round(float64(sandboxCPU1-sandboxCPU0) / float64(time.Microsecond) / float64(2*calls))}
 	pc.Ratio = round2(pc.MCP.Median / pc.Direct.Median)
 	pc.AddedUS = round(pc.MCP.Median - pc.Direct.Median)
 	pc.AddedP99US = round(pc.MCP.P99 - pc.Direct.P99)

@@ -9,7 +9,8 @@ import (
 // printTable writes the figures as a table, budgets last.
 func printTable(w io.Writer, r *Report) {
 	m := r.Machine
-	fmt.Fprintf(w, "\nwhmcs-mcp %s on %d x %s, %s, %s\n\n", r.Commit, m.CPUs, m.CPU, m.Go, m.OS)
+	fmt.Fprintf(w, "\nwhmcs-mcp %s on %d x %s, %s, %s; load average %.2f before, %.2f after\n\n",
+		r.Commit, m.CPUs, m.CPU, m.Go, m.OS, m.LoadBefore, m.LoadAfter)
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(cells ...any) {
 		for i, c := range cells {
@@ -31,6 +32,8 @@ func printTable(w io.Writer, r *Report) {
 		r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
 	row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
 	row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
+	row("3 MCP ping over the same pipes", lat(r.PerCall.Ping))
+	row("3 CPU per call: server, sandbox", fmt.Sprintf("%s, %s", us(r.PerCall.ServerCPUUS), us(r.PerCall.SandboxCPUUS)))
 	row("3 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x, +%s  (p99 +%s)", r.PerCall.Ratio, us(r.PerCall.AddedUS), us(r.PerCall.AddedP99US)))
 	if r.HTTP.Measured {
 		row(fmt.Sprintf("4 streamable HTTP, %d sessions, %s", r.HTTP.Sessions, r.HTTP.Duration),
