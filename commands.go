@@ -17,6 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/check"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/mcpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
@@ -204,6 +205,32 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return out
+}
+
+// checkCommand tests the WHMCS connection action by action and explains
+// each failure; it exits non-zero when anything fails.
+func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var s settings
+	fs := newFlagSet("whmcs-mcp check", stderr)
+	s.bind(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := s.logger(stderr)
+	if err != nil {
+		return err
+	}
+	wc, stop, err := s.connect(log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	report := check.Run(ctx, wc)
+	report.Write(stdout)
+	if !report.OK() {
+		return errors.New("the WHMCS connection is not ready: see above")
+	}
+	return nil
 }
 
 // auditCommand runs `audit verify FILE`.

@@ -339,3 +339,20 @@ func TestGuardedRoundTripOverStdio(t *testing.T) {
 		t.Errorf("audit verify: %v %s", err, msg)
 	}
 }
+
+func TestCheckCommand(t *testing.T) {
+	_, good := serveSandbox(t, sandbox.Options{})
+	_, denied := serveSandbox(t, sandbox.Options{DeniedActions: []string{"UpgradeProduct"}})
+	for url, want := range map[string]string{good: "OK   UpgradeProduct", denied: "missing API permission: allow UpgradeProduct"} {
+		cmd := exec.Command(binary, "check")
+		cmd.Env = append(os.Environ(), "WHMCS_URL="+url, "WHMCS_IDENTIFIER="+sandbox.DefaultIdentifier,
+			"WHMCS_SECRET="+sandbox.DefaultSecret, "NO_COLOR=1")
+		out, err := cmd.Output()
+		if !strings.Contains(string(out), want) {
+			t.Errorf("check against %s: want %q in:\n%s", url, want, out)
+		}
+		if (err == nil) != (url == good) {
+			t.Errorf("check against %s: exit error %v", url, err)
+		}
+	}
+}

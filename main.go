@@ -28,6 +28,7 @@ Usage:
                                     serve the sandbox WHMCS API alone
   whmcs-mcp tools                   print every tool with its schemas as JSON
   whmcs-mcp call TOOL 'JSON'        run one tool call and print the result
+  whmcs-mcp check                   test the WHMCS connection, credentials and API permissions
   whmcs-mcp audit verify FILE       check the audit log's hash chain
   whmcs-mcp version                 print the version
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = toolsCommand(stdout)
 	case "call":
 		err = callCommand(ctx, rest, stdout, stderr)
+	case "check":
+		err = checkCommand(ctx, rest, stdout, stderr)
 	case "audit":
 		err = auditCommand(rest, stdout, stderr)
 	case "version":
