@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestEndpoint(t *testing.T) {
@@ -202,7 +203,9 @@ func TestResponseErrorSnippetIsShort(t *testing.T) {
 }
 
 // FuzzDecodeReply checks that no reply makes the client panic, and that every
-// failure is one of the typed errors.
+// failure is one of the typed errors: WHMCS's own error (its message, never
+// blank), or a reply that is not WHMCS JSON, whose outcome is unknown exactly
+// when it answered a write. Success needs result "success" and a 2xx status.
 func FuzzDecodeReply(f *testing.F) {
 	for _, seed := range []string{
 		docsGetClientsProducts, productsReply, addonsReply, maintenancePage, "", "{", `{"result":"error"}`,
@@ -210,17 +213,38 @@ func FuzzDecodeReply(f *testing.F) {
 		`{"result":"success","products":{"a":[],"b":[]}}`, `{"result":"success","products":"x"}`,
 		`{"result":1,"message":{}}`, "\xef\xbb\xbf{\"result\":\"success\"}",
 	} {
-		f.Add(200, seed)
+		f.Add(200, seed, false, uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, status int, body string) {
-		var out GetClientsProductsResponse
-		err := decodeReply("GetClientsProducts", read, status, "application/json", []byte(body), &out)
+	f.Fuzz(func(t *testing.T, status int, body string, isWrite bool, shape uint8) {
+		k := read
+		if isWrite {
+			k = write
+		}
+		outs := []any{&GetClientsProductsResponse{}, &GetProductsResponse{}, &GetClientsAddonsResponse{},
+			&GetPaymentMethodsResponse{}, &UpgradeProductResponse{}, &UpdateClientProductResponse{}, nil}
+		out := outs[int(shape)%len(outs)]
+		err := decodeReply("Action", k, status, "application/json", []byte(body), out)
 		if err == nil {
+			if status < 200 || status > 299 {
+				t.Errorf("success with HTTP %d", status)
+			}
 			return
+		}
+		if msg := err.Error(); msg == "" || !utf8.ValidString(msg) {
+			t.Errorf("error message %q is blank or not UTF-8", msg)
 		}
 		var ae *APIError
 		var re *ResponseError
-		if !errors.As(err, &ae) && !errors.As(err, &re) {
+		switch {
+		case errors.As(err, &ae):
+			if errors.Is(err, ErrOutcomeUnknown) != (isWrite && ae.EncodingFailure()) {
+				t.Errorf("WHMCS error %q: outcome unknown is %v", ae.Message, errors.Is(err, ErrOutcomeUnknown))
+			}
+		case errors.As(err, &re):
+			if errors.Is(err, ErrOutcomeUnknown) != isWrite {
+				t.Errorf("%v: outcome unknown is %v for a write: %v", err, errors.Is(err, ErrOutcomeUnknown), isWrite)
+			}
+		default:
 			t.Errorf("err = %T %v", err, err)
 		}
 	})
