@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 )
 
@@ -25,22 +26,29 @@ func printTable(w io.Writer, r *Report) {
 		return fmt.Sprintf("median %s  p99 %s", us(s.Median), us(s.P99))
 	}
 	row("figure", "measured")
-	row("1 stdio cold start, spawn -> initialize", fmt.Sprintf("median %.2f ms  min %.2f  p90 %.2f  max %.2f  (%d runs)",
-		r.ColdStart.MedianMS, r.ColdStart.MinMS, r.ColdStart.P90MS, r.ColdStart.MaxMS, r.ColdStart.Runs))
-	row("2 peak RSS after initialize", fmt.Sprintf("%.1f MB", r.Memory.PeakAfterInitializeMB))
-	row(fmt.Sprintf("2 peak RSS after %d calls", r.Memory.Calls), fmt.Sprintf("%.1f MB (now %.1f MB): growth %.1f MB",
-		r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
-	row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
-	row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
-	row("3 MCP ping over the same pipes", lat(r.PerCall.Ping))
-	row("3 CPU per call: server, sandbox", fmt.Sprintf("%s, %s", us(r.PerCall.ServerCPUUS), us(r.PerCall.SandboxCPUUS)))
-	row("3 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x, +%s  (p99 +%s)", r.PerCall.Ratio, us(r.PerCall.AddedUS), us(r.PerCall.AddedP99US)))
-	if r.HTTP.Measured {
-		row(fmt.Sprintf("4 streamable HTTP, %d sessions, %s", r.HTTP.Sessions, r.HTTP.Duration),
-			fmt.Sprintf("%.0f calls/s  median %s  p99 %s  (%d calls, %d errors)", r.HTTP.CallsPerSecond,
-				us(r.HTTP.Latency.Median), us(r.HTTP.Latency.P99), r.HTTP.Calls, r.HTTP.Errors))
-	} else {
-		row("4 streamable HTTP", "not measured: "+r.HTTP.Reason)
+	has := func(n int) bool { return slices.Contains(r.Figures, n) }
+	if has(1) {
+		row("1 stdio cold start, spawn -> initialize", fmt.Sprintf("median %.2f ms  min %.2f  p90 %.2f  max %.2f  (%d runs)",
+			r.ColdStart.MedianMS, r.ColdStart.MinMS, r.ColdStart.P90MS, r.ColdStart.MaxMS, r.ColdStart.Runs))
+	}
+	if has(2) || has(3) {
+		row("2 peak RSS after initialize", fmt.Sprintf("%.1f MB", r.Memory.PeakAfterInitializeMB))
+		row(fmt.Sprintf("2 peak RSS after %d calls", r.Memory.Calls), fmt.Sprintf("%.1f MB (now %.1f MB): growth %.1f MB",
+			r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
+		row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
+		row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
+		row("3 MCP ping over the same pipes", lat(r.PerCall.Ping))
+		row("3 CPU per call: server, sandbox", fmt.Sprintf("%s, %s", us(r.PerCall.ServerCPUUS), us(r.PerCall.SandboxCPUUS)))
+		row("3 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x, +%s  (p99 +%s)", r.PerCall.Ratio, us(r.PerCall.AddedUS), us(r.PerCall.AddedP99US)))
+	}
+	for _, h := range r.HTTP {
+		if !h.Measured {
+			row("4 streamable HTTP", "not measured: "+h.Reason)
+			continue
+		}
+		row(fmt.Sprintf("4 streamable HTTP, %d sessions, %s, %s WHMCS", h.Sessions, h.Duration, h.Backend),
+			fmt.Sprintf("%.0f calls/s  median %s  p99 %s  (%d calls, %d errors; server CPU %s per call)", h.CallsPerSecond,
+				us(h.Latency.Median), us(h.Latency.P99), h.Calls, h.Errors, us(h.ServerCPUUS)))
 	}
 	for _, g := range r.Guarded {
 		audit := "no audit log"
@@ -50,7 +58,9 @@ func printTable(w io.Writer, r *Report) {
 		row(fmt.Sprintf("5 guarded preview+confirm (%s)", audit), fmt.Sprintf("%s  (preview %s, confirm %s)",
 			lat(g.RoundTrip), us(g.Preview.Median), us(g.Confirm.Median)))
 	}
-	row("6 tools/list result, all tools", fmt.Sprintf("%d bytes", r.Bytes.ToolsList))
+	if has(6) {
+		row("6 tools/list result, all tools", fmt.Sprintf("%d bytes", r.Bytes.ToolsList))
+	}
 	for _, p := range r.Bytes.Pages {
 		row(fmt.Sprintf("6 get_clients_products, %d services", p.Services),
 			fmt.Sprintf("%d bytes vs WHMCS's %d (%.2f x); whole tool result %d", p.Result, p.WHMCSReply, p.Ratio, p.ToolResult))
