@@ -141,8 +141,12 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		a.log.Warn("serving plain HTTP on a non-loopback address: bearer tokens cross the network in clear text; use --tls-cert/--tls-key or a TLS-terminating proxy")
 	}
 	base := scheme + "://" + ln.Addr().String()
+	names := auth.Names()
+	if anonymous != nil {
+		names = []string{anonymous.Name}
+	}
 	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
-		"sse", base+httpserver.PathSSE, "principals", strings.Join(auth.Names(), ","), "version", version)
+		"sse", base+httpserver.PathSSE, "principals", strings.Join(names, ","), "version", version)
 	if err := hs.Serve(ctx, ln); err != nil {
 		return fmt.Errorf("HTTP server: %w", err)
 	}

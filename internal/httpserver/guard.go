@@ -54,7 +54,14 @@ func (s *Server) guard(kind transport, next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		if s.draining.Load() && (msg.work || (r.Method == http.MethodGet && kind != transportSSEMessage)) {
+		// Work counts as in flight from here until its handler returns (an
+		// SSE request, until its response is on the stream): the shutdown
+		// either waits for it or, having begun, is seen here and refuses it.
+		if msg.work {
+			s.inflight.add()
+			defer s.inflight.done()
+		}
+		if s.draining.Load() && (msg.work || r.Method == http.MethodGet) {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("Retry-After", "5")
 			http.Error(w, "503 Service Unavailable: the server is shutting down", http.StatusServiceUnavailable)
@@ -235,8 +242,7 @@ func canonicalID(raw json.RawMessage) string {
 }
 
 // serveStreamable serves /mcp: the session id belongs to the principal that
-// first used it (normally, the one that initialized it), and the request
-// counts as in flight until its response is written.
+// first used it (normally, the one that initialized it).
 func (s *Server) serveStreamable(w *responseWriter, r *http.Request, p *policy.Principal, msg message, next http.Handler) {
 	if id := r.Header.Get(server.HeaderKeySessionID); id != "" {
 		if !s.streamableOwners.claim(id, p.Name) {
@@ -249,10 +255,6 @@ func (s *Server) serveStreamable(w *responseWriter, r *http.Request, p *policy.P
 		if id := h.Get(server.HeaderKeySessionID); id != "" && status < 300 {
 			s.streamableOwners.claim(id, p.Name)
 		}
-	}
-	if msg.work {
-		s.inflight.add()
-		defer s.inflight.done()
 	}
 	next.ServeHTTP(w, r)
 	if r.Method == http.MethodDelete && w.status == http.StatusOK {

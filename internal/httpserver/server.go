@@ -38,23 +38,38 @@ import (
 
 // Paths served.
 const (
-	PathMCP     = "/mcp"
-	PathSSE     = "/sse"
+	// PathMCP is the streamable HTTP transport's endpoint.
+	PathMCP = "/mcp"
+	// PathSSE opens a session of the older SSE transport (GET).
+	PathSSE = "/sse"
+	// PathMessage receives the messages of an SSE session (POST).
 	PathMessage = "/message"
-	PathHealth  = "/healthz"
+	// PathHealth answers load balancers, without authentication.
+	PathHealth = "/healthz"
 )
 
 // Defaults of Options left zero.
 const (
-	DefaultRateLimit         = 10 // requests per second per principal
-	DefaultRateBurst         = 40
-	DefaultMaxBodyBytes      = 1 << 20
-	DefaultMaxHeaderBytes    = 32 << 10
+	// DefaultRateLimit is each principal's sustained rate, in requests per
+	// second.
+	DefaultRateLimit = 10
+	// DefaultRateBurst is how many requests a principal may send at once.
+	DefaultRateBurst = 40
+	// DefaultMaxBodyBytes bounds a request body: MCP messages are small.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxHeaderBytes bounds a request's headers.
+	DefaultMaxHeaderBytes = 32 << 10
+	// DefaultReadHeaderTimeout bounds reading a request's headers.
 	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultReadTimeout       = 30 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultShutdownTimeout   = 30 * time.Second
+	// DefaultReadTimeout bounds reading a request's body.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds each write of a response.
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultIdleTimeout bounds a keep-alive connection between requests.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultShutdownTimeout bounds how long calls in flight may take to
+	// finish once the shutdown begins.
+	DefaultShutdownTimeout = 30 * time.Second
 	// DefaultKeepAlive is how often an idle event stream gets a ping, so
 	// that proxies do not close it.
 	DefaultKeepAlive = 25 * time.Second
@@ -88,8 +103,10 @@ type Options struct {
 	// a loopback address.
 	AllowedOrigins []string
 	// RateLimit is each principal's sustained rate in requests per second
-	// (0 = DefaultRateLimit, rate.Inf = no limit) and RateBurst its burst.
+	// (0 = DefaultRateLimit, rate.Inf = no limit).
 	RateLimit rate.Limit
+	// RateBurst is how many requests a principal may send at once (0 =
+	// DefaultRateBurst).
 	RateBurst int
 	// MaxBodyBytes bounds a request body (413 above it).
 	MaxBodyBytes int64
@@ -107,7 +124,9 @@ type Options struct {
 	KeepAlive time.Duration
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
-	Logger                  *slog.Logger
+	// Logger receives refusals (at warn), the shutdown's progress and
+	// mcp-go's transport errors; nil discards them.
+	Logger *slog.Logger
 }
 
 // Server is the HTTP front of an MCP server.
@@ -139,6 +158,9 @@ func New(opts Options) (*Server, error) {
 	setDefaults(&opts)
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
+	}
+	if opts.Auth.Len() > 0 {
+		opts.Anonymous = nil // tokens are required as soon as one principal exists
 	}
 	s := &Server{
 		opts:             opts,
@@ -238,8 +260,9 @@ func IsLoopback(addr net.Addr) bool {
 // their results, cancels those still running (and gives them a few seconds
 // to record their outcome), and closes the event streams. It returns nil
 // after a clean shutdown, and an error if serving failed or calls had to be
-// cancelled.
+// cancelled. A Server serves once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.streamable.Shutdown(context.Background()) // stops mcp-go's session sweeper
 	loopback := IsLoopback(ln.Addr())
 	switch {
 	case s.opts.Auth.Len() > 0:
@@ -247,9 +270,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("no principal can authenticate: refusing to serve MCP over HTTP without one")
 	case !loopback:
 		return fmt.Errorf("serving without principals is allowed on a loopback address only, not on %s", ln.Addr())
-	}
-	if s.opts.Auth.Len() > 0 {
-		s.opts.Anonymous = nil
 	}
 	h := s.handler
 	if loopback {
@@ -317,7 +337,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(closeCtx); err != nil {
 		srv.Close()
 	}
-	s.streamable.Shutdown(closeCtx) // stops the session sweeper
 	s.abort()
 	if result == nil {
 		s.log.Info("HTTP server stopped: every call in flight finished")
