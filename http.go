@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -151,4 +153,37 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		return fmt.Errorf("HTTP server: %w", err)
 	}
 	return nil
+}
+
+// tokenCommand prints a new random bearer token and the policy file entry
+// of a principal that uses it.
+func tokenCommand(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("whmcs-mcp token", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: whmcs-mcp token [NAME]\n\nPrints a new bearer token and the policy file entry of principal NAME.\n")
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return errUsage
+	}
+	name := "NAME"
+	if fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	token := hex.EncodeToString(b)
+	_, err := fmt.Fprintf(stdout, `# Give the token to the MCP host (Authorization: Bearer TOKEN); it is not stored anywhere.
+token: %s
+
+# Add the principal to the policy file's principals (only the digest is kept):
+  - name: %s
+    token_sha256: %s
+`, token, name, policy.TokenSHA256(token))
+	return err
 }

@@ -485,3 +485,36 @@ func selfSignedCert(t *testing.T, dir string) (string, string, *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+func TestTokenCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"token", "support-bot"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var token, digest string
+	for line := range strings.SplitSeq(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "token: "); ok {
+			token = v
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "token_sha256: "); ok {
+			digest = v
+		}
+	}
+	if len(token) != 64 || digest != policy.TokenSHA256(token) || !strings.Contains(out.String(), "- name: support-bot") {
+		t.Fatalf("token output:\n%s", out.String())
+	}
+	// The entry it prints is a valid policy file, and the token then
+	// authenticates its principal.
+	_, entry, _ := strings.Cut(out.String(), "only the digest is kept):\n")
+	f, err := policy.Parse([]byte("principals:\n"+entry), "token output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := policy.NewAuthenticator(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := auth.Authenticate(token); p == nil || p.Name != "support-bot" {
+		t.Errorf("the printed token does not authenticate support-bot: %v", p)
+	}
+}

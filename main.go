@@ -30,6 +30,7 @@ Usage:
   whmcs-mcp call TOOL 'JSON'        run one tool call and print the result
   whmcs-mcp check                   test the WHMCS connection, credentials and API permissions
   whmcs-mcp audit verify FILE       check the audit log's hash chain
+  whmcs-mcp token [NAME]            make a bearer token and its policy file entry
   whmcs-mcp version                 print the version
 
 Environment (flags override): WHMCS_URL, WHMCS_IDENTIFIER, WHMCS_SECRET,
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = checkCommand(ctx, rest, stdout, stderr)
 	case "audit":
 		err = auditCommand(rest, stdout, stderr)
+	case "token":
+		err = tokenCommand(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "whmcs-mcp", version)
 	case "help":

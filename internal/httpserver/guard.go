@@ -318,6 +318,9 @@ func (w *responseWriter) WriteHeader(status int) {
 		} else {
 			h.Del("Access-Control-Allow-Origin")
 		}
+		if strings.HasPrefix(h.Get("Content-Type"), "text/event-stream") {
+			h.Set("X-Accel-Buffering", "no") // proxies (nginx) must pass events at once
+		}
 		if w.onHeader != nil {
 			w.onHeader(h, status)
 		}
