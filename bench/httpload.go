@@ -67,6 +67,7 @@ func startHTTPServer(bin, base string) (*httpServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	dieWithBench(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -333,6 +334,7 @@ func startStub(sandboxURL, dir string) (*stubWHMCS, error) {
 		return nil, err
 	}
 	cmd.Stderr = os.Stderr
+	dieWithBench(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -19,11 +19,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -120,6 +122,13 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupted // the children die with the bench (dieWithBench)
+		os.RemoveAll(dir)
+		os.Exit(130)
+	}()
 	bin := o.bin
 	if bin == "" {
 		bin = filepath.Join(dir, "whmcs-mcp")

@@ -31,6 +31,7 @@ func startSandbox(bin string, extra ...string) (*sandboxProc, error) {
 	if err != nil {
 		return nil, err
 	}
+	dieWithBench(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -114,6 +115,7 @@ func spawn(bin string, env []string, args ...string) (*stdioServer, error) {
 	}
 	s := &stdioServer{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20), stderr: &tailBuffer{max: 8 << 10}}
 	cmd.Stderr = s.stderr
+	dieWithBench(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
