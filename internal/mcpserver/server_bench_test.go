@@ -1,0 +1,97 @@
+package mcpserver
+
+// Benchmarks of the MCP server without a transport: one JSON-RPC message in,
+// one response out, through mcp-go's dispatch, the policy and a tool, against
+// a WHMCS that answers at once. With the logger the server runs with (text
+// to a discarded stream), so that the per-request log lines count. Run with:
+//
+//	go test -run '^$' -bench . ./internal/mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
+)
+
+// benchServer returns an initialized server whose WHMCS answers every
+// request with the sandbox's GetClientsProducts reply for client 1.
+func benchServer(b *testing.B) (*server.MCPServer, context.Context) {
+	b.Helper()
+	sb, err := sandbox.Open(sandbox.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	live := httptest.NewServer(sb)
+	resp, err := http.PostForm(live.URL+sandbox.APIPath, url.Values{"action": {"GetClientsProducts"}, "clientid": {"1"},
+		"identifier": {sandbox.DefaultIdentifier}, "secret": {sandbox.DefaultSecret}, "responsetype": {"json"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	live.Close()
+	sb.Close()
+	canned := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(reply)
+	}))
+	b.Cleanup(canned.Close)
+	wc, err := whmcs.New(whmcs.Config{URL: canned.URL, Identifier: "id", Secret: "secret"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, err := logging.New(io.Discard, logging.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pol, err := policy.New(nil, policy.Options{Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Scope: pol.Scope, Logger: log, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	srv.HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`))
+	return srv, ctx
+}
+
+func benchMessage(b *testing.B, msg string) {
+	srv, ctx := benchServer(b)
+	raw := json.RawMessage(msg)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp := srv.HandleMessage(ctx, raw)
+		out, err := json.Marshal(resp) // as the transport writes it
+		if err != nil || len(out) == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPing(b *testing.B) {
+	benchMessage(b, `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+}
+
+func BenchmarkToolsList(b *testing.B) {
+	benchMessage(b, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+}
+
+// BenchmarkGetClientsProducts is a whole tools/call of get_clients_products
+// (WHMCS's reference example: client 1, two services).
+func BenchmarkGetClientsProducts(b *testing.B) {
+	benchMessage(b, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_clients_products","arguments":{"clientid":1}}}`)
+}
