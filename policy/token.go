@@ -93,10 +93,17 @@ func (s *Signer) mac(signed string) []byte {
 // could be written four ways.
 var strictBase64 = base64.RawURLEncoding.Strict()
 
+// notTokenRune reports a rune that no token has: only base64url and the dots
+// between the parts. (The base64 decoders, Strict included, skip \r and \n,
+// so a signature with a line break in it would verify.)
+func notTokenRune(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
+}
+
 // Verify checks a token's signature and returns its claims. It does not
 // check expiry, binding or single use: the caller does, to say which failed.
 func (s *Signer) Verify(token string) (*Claims, error) {
-	if len(token) > 8192 || !strings.HasPrefix(token, tokenPrefix) {
+	if len(token) > 8192 || !strings.HasPrefix(token, tokenPrefix) || strings.IndexFunc(token, notTokenRune) >= 0 {
 		return nil, ErrTokenMalformed
 	}
 	dot := strings.LastIndexByte(token, '.')
