@@ -166,7 +166,8 @@ func New(next http.Handler) *WHMCS {
 }
 
 // Wait returns once no request is being served: what reached the handler
-// has been carried out (or failed) by then.
+// has been carried out (or failed) by then. A request held by Timeout is
+// being served until its client gives up, or Clear or Close.
 func (h *WHMCS) Wait() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
