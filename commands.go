@@ -102,6 +102,9 @@ func serveCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	stdio := server.NewStdioServer(a.server)
 	stdio.SetErrorLogger(log.New(&slogWriter{a.log}, "", 0))
 	a.log.Info("serving MCP on stdio", "version", version)
+	stdin = mcpserver.LimitLines(stdin, mcpserver.MaxLineBytes, func(n int64) {
+		a.log.Warn("dropped an MCP message longer than the limit; the client got a JSON-RPC parse error", "bytes", n, "limit", mcpserver.MaxLineBytes)
+	})
 	err = stdio.Listen(ctx, stdin, stdout)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
