@@ -32,9 +32,13 @@ func printTable(w io.Writer, r *Report) {
 			r.ColdStart.MedianMS, r.ColdStart.MinMS, r.ColdStart.P90MS, r.ColdStart.MaxMS, r.ColdStart.Runs))
 	}
 	if has(2) || has(3) {
-		row("2 peak RSS after initialize", fmt.Sprintf("%.1f MB", r.Memory.PeakAfterInitializeMB))
-		row(fmt.Sprintf("2 peak RSS after %d calls", r.Memory.Calls), fmt.Sprintf("%.1f MB (now %.1f MB): growth %.1f MB",
-			r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
+		if r.Memory.Unavailable != "" {
+			row("2 memory", "not measured: "+r.Memory.Unavailable)
+		} else {
+			row("2 peak RSS after initialize", fmt.Sprintf("%.1f MB", r.Memory.PeakAfterInitializeMB))
+			row(fmt.Sprintf("2 peak RSS after %d calls", r.Memory.Calls), fmt.Sprintf("%.1f MB (now %.1f MB): growth %.1f MB",
+				r.Memory.PeakAfterCallsMB, r.Memory.RSSAfterCallsMB, r.Memory.GrowthMB))
+		}
 		row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
 		row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
 		row("3 MCP ping over the same pipes", lat(r.PerCall.Ping))
