@@ -35,8 +35,12 @@ type HTTPLoad struct {
 	FirstError     string  `json:"first_error,omitempty"`
 	CallsPerSecond float64 `json:"calls_per_second,omitempty"`
 	Latency        Summary `json:"latency"`
-	// ServerCPUUS is the MCP server's CPU time per call.
-	ServerCPUUS float64 `json:"server_cpu_per_call_us,omitempty"`
+	// ServerCPUUS is the MCP server's CPU time per call; BackendCPUUS the
+	// WHMCS's (stub or sandbox), LoadCPUUS the load generator's (this
+	// process): the three share the machine's cores.
+	ServerCPUUS  float64 `json:"server_cpu_per_call_us,omitempty"`
+	BackendCPUUS float64 `json:"backend_cpu_per_call_us,omitempty"`
+	LoadCPUUS    float64 `json:"load_generator_cpu_per_call_us,omitempty"`
 }
 
 // hasHTTP reports whether the binary has the --http flag.
@@ -203,7 +207,7 @@ func (s *mcpSession) call() error {
 // measureHTTP is figure 4 against one WHMCS backend: sessions concurrent
 // streamable HTTP sessions each call get_clients_products back to back for
 // d, after a warm-up of a second.
-func measureHTTP(bin, base, backend string, sessions int, d time.Duration) (HTTPLoad, error) {
+func measureHTTP(bin, base, backend string, backendPid, sessions int, d time.Duration) (HTTPLoad, error) {
 	if !hasHTTP(bin) {
 		return HTTPLoad{Reason: "--http not available yet"}, nil
 	}
@@ -229,12 +233,14 @@ func measureHTTP(bin, base, backend string, sessions int, d time.Duration) (HTTP
 
 	warmupEnd := time.Now().Add(time.Second)
 	var start, end time.Time
-	var cpu0 time.Duration
+	var cpu0, backendCPU0, benchCPU0 time.Duration
 	var startOnce sync.Once
 	begin := func() {
 		start = time.Now()
 		end = start.Add(d)
 		cpu0, _ = cpuTime(h.cmd.Process.Pid)
+		backendCPU0, _ = cpuTime(backendPid)
+		benchCPU0, _ = cpuTime(os.Getpid())
 	}
 	type result struct {
 		times  []time.Duration
@@ -276,6 +282,8 @@ func measureHTTP(bin, base, backend string, sessions int, d time.Duration) (HTTP
 	}
 	wg.Wait()
 	cpu1, _ := cpuTime(h.cmd.Process.Pid)
+	backendCPU1, _ := cpuTime(backendPid)
+	benchCPU1, _ := cpuTime(os.Getpid())
 	var times []time.Duration
 	load := HTTPLoad{Measured: true, Backend: backend, Sessions: sessions, Duration: d.String()}
 	var firstErr error
@@ -292,8 +300,11 @@ func measureHTTP(bin, base, backend string, sessions int, d time.Duration) (HTTP
 	load.Calls = len(times)
 	load.CallsPerSecond = round(float64(len(times)) / d.Seconds())
 	load.Latency = summarize(times)
-	if len(times) > 0 {
-		load.ServerCPUUS = round(float64(cpu1-cpu0) / float64(time.Microsecond) / float64(len(times)))
+	if n := float64(len(times)); n > 0 {
+		perCall := func(d time.Duration) float64 { return round(float64(d) / float64(time.Microsecond) / n) }
+		load.ServerCPUUS = perCall(cpu1 - cpu0)
+		load.BackendCPUUS = perCall(backendCPU1 - backendCPU0)
+		load.LoadCPUUS = perCall(benchCPU1 - benchCPU0)
 	}
 	if len(times) == 0 {
 		return load, errors.New("no call completed")

@@ -177,9 +177,12 @@ func run(o options) error {
 			if err != nil {
 				return err
 			}
-			for _, backend := range []struct{ name, url string }{{"stub", stub.URL}, {"sandbox", sb.URL}} {
+			for _, backend := range []struct {
+				name, url string
+				pid       int
+			}{{"stub", stub.URL, stub.cmd.Process.Pid}, {"sandbox", sb.URL, sb.cmd.Process.Pid}} {
 				step(fmt.Sprintf("4. streamable HTTP: %d sessions for %s against the %s WHMCS", o.httpClients, o.httpFor, backend.name))
-				load, err := measureHTTP(bin, backend.url, backend.name, o.httpClients, o.httpFor)
+				load, err := measureHTTP(bin, backend.url, backend.name, backend.pid, o.httpClients, o.httpFor)
 				if err != nil {
 					stub.stop()
 					return fmt.Errorf("streamable HTTP: %w", err)

@@ -51,8 +51,9 @@ func printTable(w io.Writer, r *Report) {
 			continue
 		}
 		row(fmt.Sprintf("4 streamable HTTP, %d sessions, %s, %s WHMCS", h.Sessions, h.Duration, h.Backend),
-			fmt.Sprintf("%.0f calls/s  median %s  p99 %s  (%d calls, %d errors; server CPU %s per call)", h.CallsPerSecond,
-				us(h.Latency.Median), us(h.Latency.P99), h.Calls, h.Errors, us(h.ServerCPUUS)))
+			fmt.Sprintf("%.0f calls/s  median %s  p99 %s  (%d calls, %d errors; CPU per call: server %s, WHMCS %s, load generator %s)",
+				h.CallsPerSecond, us(h.Latency.Median), us(h.Latency.P99), h.Calls, h.Errors,
+				us(h.ServerCPUUS), us(h.BackendCPUUS), us(h.LoadCPUUS)))
 	}
 	for _, g := range r.Guarded {
 		audit := "no audit log"
