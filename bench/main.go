@@ -87,6 +87,13 @@ func (o *options) wants(n int) bool {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == floorCommand {
+		if err := serveFloor(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: stdio floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == stubCommand {
 		if err := serveStub(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: stub WHMCS:", err)
@@ -167,6 +174,10 @@ func run(o options) error {
 		step(fmt.Sprintf("2+3. memory and per-call overhead: %d calls after %d warm-up", o.calls, o.warmup))
 		if r.Memory, r.PerCall, err = measureCalls(bin, sb, o.calls, o.warmup); err != nil {
 			return fmt.Errorf("per call: %w", err)
+		}
+		step("3. the floors of a call on stdio: ping through cat, mcp-go alone, mcp-go's stdio transport")
+		if r.PerCall.Floors, err = measureFloors(o.calls / 5); err != nil {
+			return fmt.Errorf("stdio floors: %w", err)
 		}
 	}
 	if o.wants(4) {

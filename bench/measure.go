@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +24,10 @@ type ColdStart struct {
 	MinMS    float64 `json:"min_ms"`
 	P90MS    float64 `json:"p90_ms"`
 	MaxMS    float64 `json:"max_ms"`
+	// InitMS is the median time package initialisation takes, before main
+	// runs; Inits are the packages that take most of it.
+	InitMS float64    `json:"package_init_ms"`
+	Inits  []InitCost `json:"package_inits"`
 }
 
 // measureColdStart spawns the server runs times against the sandbox at url
@@ -54,7 +62,10 @@ func measureColdStart(bin, base string, runs int) (ColdStart, error) {
 		}
 	}
 	sum := summarize(times)
-	return ColdStart{Runs: runs, MedianMS: ms(sum.Median), MinMS: ms(sum.Min), P90MS: ms(sum.P90), MaxMS: ms(sum.Max)}, nil
+	cs := ColdStart{Runs: runs, MedianMS: ms(sum.Median), MinMS: ms(sum.Min), P90MS: ms(sum.P90), MaxMS: ms(sum.Max)}
+	var err error
+	cs.InitMS, cs.Inits, err = measureInits(bin, runs, 3)
+	return cs, err
 }
 
 // Memory is figure 2: resident memory of the stdio server.
@@ -85,6 +96,8 @@ type PerCall struct {
 	AddedP99US float64 `json:"added_p99_us"`
 	// Ping is an MCP ping over the same pipes: the floor of any call.
 	Ping Summary `json:"mcp_ping"`
+	// Floors are pings through simpler stdio servers (floor.go).
+	Floors []Floor `json:"stdio_floors"`
 	// ServerCPUUS is the CPU time the MCP server used per call, and
 	// SandboxCPUUS what the sandbox used per request, over all of them.
 	ServerCPUUS  float64 `json:"server_cpu_per_call_us"`
@@ -403,3 +416,51 @@ func measureModelBytes(bin, base string, pages []int) (ModelBytes, error) {
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
+
+// InitCost is the time one package's initialisation takes at start-up.
+type InitCost struct {
+	Package string  `json:"package"`
+	MS      float64 `json:"median_ms"`
+}
+
+// measureInits runs `bin version` runs times with GODEBUG=inittrace=1 and
+// returns the median total of package initialisation and its most costly
+// packages: start-up time spent before main runs.
+func measureInits(bin string, runs, top int) (float64, []InitCost, error) {
+	perPackage := map[string][]time.Duration{}
+	var totals []time.Duration
+	for range runs {
+		cmd := exec.Command(bin, "version")
+		cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return 0, nil, fmt.Errorf("%s version: %w", bin, err)
+		}
+		var total time.Duration
+		for line := range strings.SplitSeq(stderr.String(), "\n") {
+			// init PACKAGE @T ms, D ms clock, B bytes, A allocs
+			f := strings.Fields(line)
+			if len(f) < 7 || f[0] != "init" || f[6] != "clock," {
+				continue
+			}
+			ms, err := strconv.ParseFloat(f[4], 64)
+			if err != nil {
+				continue
+			}
+			d := time.Duration(ms * float64(time.Millisecond))
+			perPackage[f[1]] = append(perPackage[f[1]], d)
+			total += d
+		}
+		totals = append(totals, total)
+	}
+	var costs []InitCost
+	for pkg, d := range perPackage {
+		for len(d) < runs {
+			d = append(d, 0)
+		}
+		costs = append(costs, InitCost{Package: pkg, MS: ms(summarize(d).Median)})
+	}
+	slices.SortFunc(costs, func(a, b InitCost) int { return cmp.Compare(b.MS, a.MS) })
+	return ms(summarize(totals).Median), costs[:min(top, len(costs))], nil
+}

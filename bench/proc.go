@@ -105,6 +105,11 @@ type stdioServer struct {
 func spawn(bin string, env []string, args ...string) (*stdioServer, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	return spawnCmd(cmd)
+}
+
+// spawnCmd starts cmd with its stdin and stdout as the MCP pipes.
+func spawnCmd(cmd *exec.Cmd) (*stdioServer, error) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

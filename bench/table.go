@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -30,6 +31,11 @@ func printTable(w io.Writer, r *Report) {
 	if has(1) {
 		row("1 stdio cold start, spawn -> initialize", fmt.Sprintf("median %.2f ms  min %.2f  p90 %.2f  max %.2f  (%d runs)",
 			r.ColdStart.MedianMS, r.ColdStart.MinMS, r.ColdStart.P90MS, r.ColdStart.MaxMS, r.ColdStart.Runs))
+		var top []string
+		for _, c := range r.ColdStart.Inits {
+			top = append(top, fmt.Sprintf("%s %.2f", c.Package, c.MS))
+		}
+		row("1   of which package init (GODEBUG=inittrace)", fmt.Sprintf("median %.2f ms; most: %s", r.ColdStart.InitMS, strings.Join(top, ", ")))
 	}
 	if has(2) || has(3) {
 		if r.Memory.Unavailable != "" {
@@ -42,6 +48,9 @@ func printTable(w io.Writer, r *Report) {
 		row("3 get_clients_products "+r.PerCall.Arguments+" over MCP stdio", lat(r.PerCall.MCP))
 		row("3 the same request straight to the sandbox", lat(r.PerCall.Direct))
 		row("3 MCP ping over the same pipes", lat(r.PerCall.Ping))
+		for _, f := range r.PerCall.Floors {
+			row("3   ping through "+f.Through, lat(f.Ping))
+		}
 		row("3 CPU per call: server, sandbox", fmt.Sprintf("%s, %s", us(r.PerCall.ServerCPUUS), us(r.PerCall.SandboxCPUUS)))
 		row("3 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x, +%s  (p99 +%s)", r.PerCall.Ratio, us(r.PerCall.AddedUS), us(r.PerCall.AddedP99US)))
 	}
