@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -44,14 +44,7 @@ func TestMain(m *testing.M) {
 
 // serveSandbox serves a fresh sandbox WHMCS on 127.0.0.1.
 func serveSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, string) {
-	t.Helper()
-	sb, err := sandbox.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(func() { srv.Close(); sb.Close() })
-	return sb, srv.URL
+	return sandboxtest.Serve(t, opts)
 }
 
 // connectStdio starts the binary against WHMCS at url and connects the

@@ -6,7 +6,6 @@ package policy_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +16,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
 	"github.com/whmcs-mcp/whmcs-mcp/tools"
-	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -42,16 +41,8 @@ func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 func newWorld(t *testing.T, file *policy.File) *world {
 	t.Helper()
-	sb, err := sandbox.Open(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(func() { srv.Close(); sb.Close() })
-	c, err := whmcs.New(whmcs.Config{URL: srv.URL, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, baseURL := sandboxtest.Serve(t, sandbox.Options{})
+	c := sandboxtest.Client(t, baseURL)
 	logPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := audit.Open(logPath)
 	if err != nil {

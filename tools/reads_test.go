@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
@@ -22,17 +22,9 @@ import (
 // dependencies that talk to it, with the sandbox's URL.
 func newSandboxDeps(t *testing.T) (*Deps, string) {
 	t.Helper()
-	sb, err := sandbox.Open(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(func() { srv.Close(); sb.Close() })
-	c, err := whmcs.New(whmcs.Config{URL: srv.URL, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Deps{WHMCS: c, Gate: NoConfirmation{}}, srv.URL
+	_, baseURL := sandboxtest.Serve(t, sandbox.Options{})
+	c := sandboxtest.Client(t, baseURL)
+	return &Deps{WHMCS: c, Gate: NoConfirmation{}}, baseURL
 }
 
 func callHandler(t *testing.T, tool Tool, args string) *mcp.CallToolResult {

@@ -11,19 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
 func serve(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, string) {
-	t.Helper()
-	sb, err := sandbox.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(func() { srv.Close(); sb.Close() })
-	return sb, srv.URL
+	return sandboxtest.Serve(t, opts)
 }
 
 func run(t *testing.T, cfg whmcs.Config) *Report {

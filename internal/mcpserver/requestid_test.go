@@ -3,27 +3,18 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
 // A request whose id is not a string or a number is refused before it runs:
 // even a write's tools/call.
 func TestRequestIDMustBeAStringOrANumber(t *testing.T) {
-	sb, err := sandbox.Open(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpSrv := httptest.NewServer(sb)
-	t.Cleanup(func() { httpSrv.Close(); sb.Close() })
-	wc, err := whmcs.New(whmcs.Config{URL: httpSrv.URL, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, baseURL := sandboxtest.Serve(t, sandbox.Options{})
+	wc := sandboxtest.Client(t, baseURL)
 	srv, err := New(Options{WHMCS: wc, Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,15 +7,14 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
-	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -36,16 +35,8 @@ func (a *answer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 // client of a server whose policy is file.
 func setup(t *testing.T, file *policy.File, opts ...client.ClientOption) (*client.Client, *sandbox.Sandbox) {
 	t.Helper()
-	sb, err := sandbox.Open(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpSrv := httptest.NewServer(sb)
-	t.Cleanup(func() { httpSrv.Close(); sb.Close() })
-	wc, err := whmcs.New(whmcs.Config{URL: httpSrv.URL, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, baseURL := sandboxtest.Serve(t, sandbox.Options{})
+	wc := sandboxtest.Client(t, baseURL)
 	pol, err := policy.New(file, policy.Options{})
 	if err != nil {
 		t.Fatal(err)
