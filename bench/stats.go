@@ -47,6 +47,6 @@ func quantile(s []time.Duration, q float64) time.Duration {
 // round keeps one decimal.
 func round(x float64) float64 { return math.Round(x*10) / 10 }
 
-// ms converts microseconds to milliseconds, one decimal kept... two for
-// start-up times, where a tenth of a millisecond is a lot.
+// ms converts microseconds to milliseconds with two decimals: start-up
+// times, where a tenth of a millisecond matters.
 func ms(us float64) float64 { return math.Round(us/10) / 100 }
