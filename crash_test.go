@@ -249,8 +249,11 @@ func TestCrashSafety(t *testing.T) {
 			executions++
 		}
 	}
-	if executions != written+1 {
-		t.Errorf("%d execution records, want %d (one per write answered done)", executions, written+1)
+	// A kill can land after a write's execution record and before its reply
+	// reaches the client: executions are at least the writes answered done,
+	// and at most the writes WHMCS made.
+	if executions < written+1 || executions > int(sb.Writes()) {
+		t.Errorf("%d execution records, want between %d (writes answered done) and %d (writes WHMCS made)", executions, written+1, sb.Writes())
 	}
 }
 
