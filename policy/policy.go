@@ -161,7 +161,7 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 	switch {
 	case op.Kind == tools.OpQuote:
 		return p.quote(ctx, c)
-	case !op.Guarded(p.file.GuardedFields):
+	case !op.Guarded(p.guardedFields(op.Tool)):
 		return p.execute(ctx, c, "")
 	case op.ConfirmationToken != "":
 		return p.confirmWithToken(ctx, c)
@@ -169,6 +169,16 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 		return p.confirmElicited(ctx, c)
 	}
 	return p.preview(ctx, c)
+}
+
+// guardedFields are the fields the policy guards besides status. The policy
+// file names update_client_product's fields; other tools' fields of the same
+// name (an addon's notes, say) are not guarded by it.
+func (p *Policy) guardedFields(tool string) []string {
+	if tool == "update_client_product" {
+		return p.file.GuardedFields
+	}
+	return nil
 }
 
 // refuse records a refusal and returns it as the call's error.

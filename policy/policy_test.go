@@ -331,6 +331,19 @@ func TestGuardedFieldsAndUnguardedWrites(t *testing.T) {
 	if out["status"] != "done" || w.sb.Writes() != 1 {
 		t.Errorf("an unguarded field: %s (%d writes)", text, w.sb.Writes())
 	}
+
+	// guarded_fields names update_client_product's fields only.
+	notesGuarded := policy.Default()
+	notesGuarded.GuardedFields = []string{"notes"}
+	w = newWorld(t, notesGuarded)
+	out, text, _ = w.call(ctx, "update_client_addon", map[string]any{"id": 1, "notes": "addon notes"})
+	if out["status"] != "done" || w.sb.Writes() != 1 {
+		t.Errorf("an addon's notes with notes guarded for services: %s (%d writes)", text, w.sb.Writes())
+	}
+	out, text, _ = w.call(ctx, "update_client_product", map[string]any{"serviceid": 2, "notes": "again"})
+	if out["status"] != "confirmation_required" || w.sb.Writes() != 1 {
+		t.Errorf("a service's notes with notes guarded: %s", text)
+	}
 }
 
 func TestAuditLogChainsAndHidesSecrets(t *testing.T) {
