@@ -69,7 +69,7 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 	}
 	srv, err := mcpserver.New(mcpserver.Options{
 		WHMCS: wc, Gate: pol, Logger: log, Version: version,
-		Allowed: pol.Allowed, Scope: pol.Scope,
+		Allowed:       pol.Allowed,
 		ServerOptions: []server.ServerOption{server.WithElicitation()},
 	})
 	if err != nil {

@@ -93,23 +93,15 @@ func (s *settings) connect(log *slog.Logger) (*whmcs.Client, func(), error) {
 	return c, stop, nil
 }
 
-// policy loads the policy file and opens the audit log. The signing key of
-// confirmation tokens comes from WHMCS_MCP_SIGNING_KEY; without it a random
-// key is made, and tokens do not survive a restart.
+// policy loads the policy file and opens the audit log. Confirmations are
+// kept in the process's memory: they die with it.
 func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	file, err := policy.Load(s.policyPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	var key []byte
-	if k := os.Getenv("WHMCS_MCP_SIGNING_KEY"); k != "" {
-		key = []byte(k)
-	} else {
-		log.Info("WHMCS_MCP_SIGNING_KEY is not set: confirmation tokens are signed with a random key and do not survive a restart")
-	}
-	signer, err := policy.NewSigner(key)
-	if err != nil {
-		return nil, nil, err
+	if os.Getenv("WHMCS_MCP_SIGNING_KEY") != "" {
+		log.Warn("WHMCS_MCP_SIGNING_KEY is no longer used: confirmation tokens are random ids kept in the confirmation ledger; unset it")
 	}
 	auditLog := audit.Discard()
 	if s.auditPath != "" {
@@ -123,7 +115,7 @@ func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	} else {
 		log.Warn("no audit log configured (--audit-log or WHMCS_MCP_AUDIT_LOG): changes are not recorded")
 	}
-	p, err := policy.New(file, policy.Options{Signer: signer, Audit: auditLog, Logger: log})
+	p, err := policy.New(file, policy.Options{Audit: auditLog, Logger: log})
 	if err != nil {
 		auditLog.Close()
 		return nil, nil, err

@@ -298,7 +298,7 @@ func TestElicitationWithTheGoSDK(t *testing.T) {
 			if res.IsError || out["status"] != c.status {
 				t.Fatalf("want %s, got %s", c.status, text(res))
 			}
-			if len(asked) != 1 || !strings.Contains(asked[0], "Active → Suspended") {
+			if len(asked) != 1 || !strings.Contains(asked[0], `status: "Active" → "Suspended"`) {
 				t.Errorf("the user was asked %q", asked)
 			}
 			if sb.Writes() != c.writes {

@@ -239,7 +239,7 @@ func TestOutcomeUnknownOverStdio(t *testing.T) {
 
 	// The same token again: refused, and nothing reaches WHMCS's write API.
 	res = callTool(t, session, "update_client_product", args)
-	checkToolError(t, "second confirmation", res, []string{"refused: the token was already used; nothing was changed"}, false)
+	checkToolError(t, "second confirmation", res, []string{"refused: the token was already used"}, false)
 	var writes int
 	for _, r := range faults.Requests() {
 		if faultwhmcs.IsWrite(r) {

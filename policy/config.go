@@ -2,6 +2,9 @@ package policy
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +17,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
+	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 )
 
 // Modes: what a policy file or a principal allows.
@@ -50,32 +56,27 @@ var ModeValues = []string{ModeReadWrite, ModeReadOnly}
 var ConfirmationValues = []string{ConfirmAuto, ConfirmHuman, ConfirmToken}
 
 // ToolNames are the MCP tools a tools allowlist may name.
-var ToolNames = []string{
-	"get_clients_products",
-	"get_products",
-	"get_clients_addons",
-	"get_payment_methods",
-	"update_client_product",
-	"update_client_addon",
-	"upgrade_product",
-}
+var ToolNames = func() []string {
+	var names []string
+	for _, t := range tools.All(nil) {
+		names = append(names, t.Name)
+	}
+	return names
+}()
 
 // StatusValues are WHMCS's service and addon statuses, the values
 // allowed_statuses may list.
-var StatusValues = []string{"Pending", "Active", "Suspended", "Terminated", "Cancelled", "Fraud", "Completed"}
+var StatusValues = whmcs.ServiceStatuses
 
-// GuardableFields are the update_client_product arguments that
-// guarded_fields may list: all of them except serviceid, which only names
-// the service.
-var GuardableFields = []string{
-	"pid", "serverid", "regdate", "nextduedate", "terminationdate", "domain",
-	"firstpaymentamount", "recurringamount", "paymentmethod", "billingcycle",
-	"subscriptionid", "status", "notes", "serviceusername", "servicepassword",
-	"overideautosuspend", "overidesuspenduntil", "ns1", "ns2", "dedicatedip",
-	"assignedips", "diskusage", "disklimit", "bwusage", "bwlimit",
-	"suspendreason", "promoid", "unset", "autorecalc", "customfields",
-	"configoptions",
-}
+// GuardableFields are what guarded_fields may list: the effects a write can
+// have (tools.Effects: status, product, price, billingcycle, dates,
+// suspension) and every field of update_client_product and
+// update_client_addon but the record's id.
+var GuardableFields = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(tools.Effects), tools.UpdateFields()...))))
+
+// ReservedNames are the principal names the server gives callers itself;
+// the policy file's principals may not take them.
+var ReservedNames = []string{LocalPrincipal, AnonymousPrincipal, TokenPrincipal}
 
 // File is the policy file's content. Every key is optional; Load and Parse
 // fill in the defaults of keys left out (see Default).
@@ -89,13 +90,15 @@ type File struct {
 	Confirmation string `yaml:"confirmation"`
 	// TokenTTL is how long a confirmation token lives: default 5m, at most 24h.
 	TokenTTL Duration `yaml:"token_ttl"`
-	// GuardedFields are update_client_product arguments that need a
-	// confirmation besides status.
+	// GuardedFields are the effects (tools.Effects) and fields of the
+	// update tools that need a confirmation besides status; by default
+	// every product, money, cycle, date and suspension effect.
 	GuardedFields []string `yaml:"guarded_fields"`
-	// AllowedStatuses are the statuses an agent may set; empty means all.
+	// AllowedStatuses are the statuses an agent may set (default Active and
+	// Suspended); empty means all.
 	AllowedStatuses []string `yaml:"allowed_statuses"`
-	// MaxUpgradePrice refuses, at preview, upgrades quoted above it; nil
-	// means no limit.
+	// MaxUpgradePrice refuses, at preview, upgrades quoted above it
+	// (default 50); nil means no limit.
 	MaxUpgradePrice *float64 `yaml:"max_upgrade_price"`
 	// Clients are the client ids the default (stdio) principal may see and
 	// touch; empty means all.
@@ -150,10 +153,36 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 // String returns the duration as Go formats it, e.g. "5m0s".
 func (d Duration) String() string { return time.Duration(d).String() }
 
+// Defaults of the keys that guard changes.
+var (
+	// DefaultGuardedFields guards every effect besides status.
+	DefaultGuardedFields = []string{tools.EffectProduct, tools.EffectPrice, tools.EffectCycle, tools.EffectDates, tools.EffectSuspension}
+	// DefaultAllowedStatuses are the statuses an agent may set by default.
+	DefaultAllowedStatuses = []string{"Active", "Suspended"}
+	// DefaultMaxUpgradePrice is the largest upgrade price quoted that is
+	// not refused by default.
+	DefaultMaxUpgradePrice = 50.0
+)
+
 // Default returns the policy that applies without a policy file: read-write,
-// every tool, automatic confirmation, 5-minute tokens, no limits.
+// every tool, automatic confirmation, 5-minute tokens, every effect guarded,
+// agents may set Active and Suspended only, upgrades up to 50.
 func Default() *File {
-	return &File{Mode: ModeReadWrite, Confirmation: ConfirmAuto, TokenTTL: Duration(DefaultTokenTTL)}
+	limit := DefaultMaxUpgradePrice
+	return &File{
+		Mode: ModeReadWrite, Confirmation: ConfirmAuto, TokenTTL: Duration(DefaultTokenTTL),
+		GuardedFields:   slices.Clone(DefaultGuardedFields),
+		AllowedStatuses: slices.Clone(DefaultAllowedStatuses),
+		MaxUpgradePrice: &limit,
+	}
+}
+
+// Digest is the hex SHA-256 of the policy: a confirmation is bound to the
+// policy it was issued under, and any change to the policy voids it.
+func (f *File) Digest() string {
+	b, _ := json.Marshal(f)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Load reads and parses the policy file at path; "" means no file, and
@@ -265,11 +294,13 @@ func (p *fileParser) parse(data []byte) *File {
 	return f
 }
 
-// fillDefaults gives the keys that were left out their default values
-// (Default gave the file's top level its defaults before decoding, but a
-// null value may have cleared them), and makes empty lists nil: both mean
-// "no restriction".
+// fillDefaults gives the keys that were left out, or set to null, their
+// default values, and makes empty lists nil. An empty list that was given
+// means what it says: guarded_fields: [] guards nothing besides status,
+// allowed_statuses: [] allows every status, and the other lists do not
+// narrow anything.
 func (p *fileParser) fillDefaults(f *File) {
+	def := Default()
 	for _, list := range []*[]string{&f.Tools, &f.GuardedFields, &f.AllowedStatuses} {
 		if len(*list) == 0 {
 			*list = nil
@@ -282,13 +313,22 @@ func (p *fileParser) fillDefaults(f *File) {
 		f.Principals = nil
 	}
 	if !p.set["mode"] {
-		f.Mode = ModeReadWrite
+		f.Mode = def.Mode
 	}
 	if !p.set["confirmation"] {
-		f.Confirmation = ConfirmAuto
+		f.Confirmation = def.Confirmation
 	}
 	if !p.set["token_ttl"] {
-		f.TokenTTL = Duration(DefaultTokenTTL)
+		f.TokenTTL = def.TokenTTL
+	}
+	if !p.set["guarded_fields"] {
+		f.GuardedFields = def.GuardedFields
+	}
+	if !p.set["allowed_statuses"] {
+		f.AllowedStatuses = def.AllowedStatuses
+	}
+	if !p.set["max_upgrade_price"] {
+		f.MaxUpgradePrice = def.MaxUpgradePrice
 	}
 	for i := range f.Principals {
 		pr := &f.Principals[i]
@@ -393,14 +433,7 @@ func (p *fileParser) validate(f *File) {
 	case ttl > MaxTokenTTL:
 		p.invalid("token_ttl", "must be at most 24h (a confirmation is meant to follow its preview), got %s", ttl)
 	}
-	for i, field := range f.GuardedFields {
-		path := fmt.Sprintf("guarded_fields[%d]", i)
-		if field == "serviceid" {
-			p.invalid(path, "serviceid only names the service and cannot be guarded")
-			continue
-		}
-		p.oneOf(path, field, GuardableFields, "an update_client_product argument")
-	}
+	p.names("guarded_fields", f.GuardedFields, GuardableFields, "an effect or a field of update_client_product or update_client_addon")
 	p.names("allowed_statuses", f.AllowedStatuses, StatusValues, "a WHMCS status")
 	if price := f.MaxUpgradePrice; price != nil && (math.IsNaN(*price) || math.IsInf(*price, 0) || *price < 0) {
 		p.invalid("max_upgrade_price", "must be a number of 0 or more, got %v", *price)
@@ -413,6 +446,8 @@ func (p *fileParser) validate(f *File) {
 		switch name := strings.TrimSpace(pr.Name); {
 		case name == "":
 			p.invalid(path+".name", "required: a name for the audit log and the logs")
+		case slices.Contains(ReservedNames, name):
+			p.invalid(path+".name", "%q is reserved for a caller the server names itself (%s); choose another name", pr.Name, strings.Join(ReservedNames, ", "))
 		case names[name] != "":
 			p.invalid(path+".name", "%q is also the name of %s", pr.Name, names[name])
 		default:

@@ -72,7 +72,10 @@ principals:
 }
 
 func TestDefault(t *testing.T) {
-	want := &File{Mode: ModeReadWrite, Confirmation: ConfirmAuto, TokenTTL: Duration(5 * time.Minute)}
+	limit := 50.0
+	want := &File{Mode: ModeReadWrite, Confirmation: ConfirmAuto, TokenTTL: Duration(5 * time.Minute),
+		GuardedFields:   []string{"product", "price", "billingcycle", "dates", "suspension"},
+		AllowedStatuses: []string{"Active", "Suspended"}, MaxUpgradePrice: &limit}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() = %+v, want %+v", got, want)
 	}
@@ -104,8 +107,15 @@ func TestLeftOutKeysGetDefaults(t *testing.T) {
 	if f.Principals[0].Mode != ModeReadWrite {
 		t.Errorf("principal mode = %q, want %q", f.Principals[0].Mode, ModeReadWrite)
 	}
-	if f.MaxUpgradePrice != nil || f.Clients != nil || f.Tools != nil {
+	if f.Clients != nil || f.Tools != nil || !reflect.DeepEqual(f.AllowedStatuses, []string{"Active"}) {
 		t.Errorf("limits set that the file did not: %+v", f)
+	}
+	if !reflect.DeepEqual(f.GuardedFields, DefaultGuardedFields) || f.MaxUpgradePrice == nil || *f.MaxUpgradePrice != DefaultMaxUpgradePrice {
+		t.Errorf("guards left out did not get their defaults: %+v", f)
+	}
+	none := parsePolicyOK(t, "guarded_fields: []\nallowed_statuses: []\n")
+	if none.GuardedFields != nil || none.AllowedStatuses != nil {
+		t.Errorf("empty lists given: %+v, want nothing guarded besides status and every status allowed", none)
 	}
 	zero := parsePolicyOK(t, "max_upgrade_price: 0\n")
 	if zero.MaxUpgradePrice == nil || *zero.MaxUpgradePrice != 0 {
@@ -176,9 +186,11 @@ func TestInvalidValues(t *testing.T) {
 		{"tools:\n  - get_products\n  - delete_client\n", `line 3: tools[1]: "delete_client" is not a tool; want one of get_clients_products,`},
 		{"tools: get_products\n", `line 1: tools: want a list, got "get_products"`},
 		// guarded_fields
-		{"guarded_fields: [pid, serviceid]\n", `line 1: guarded_fields[1]: serviceid only names the service`},
-		{"guarded_fields: [price]\n", `line 1: guarded_fields[0]: "price" is not an update_client_product argument`},
-		{"guarded_fields: [billing_cycle]\n", `guarded_fields[0]: "billing_cycle" is not an update_client_product argument (did you mean "billingcycle"?)`},
+		{"guarded_fields: [pid, serviceid]\n", `line 1: guarded_fields[1]: "serviceid" is not an effect or a field of update_client_product or update_client_addon`},
+		{"guarded_fields: [prices]\n", `line 1: guarded_fields[0]: "prices" is not an effect or a field of update_client_product or update_client_addon (did you mean "price"?)`},
+		{"guarded_fields: [billing_cycle]\n", `guarded_fields[0]: "billing_cycle" is not an effect or a field of update_client_product or update_client_addon (did you mean "billingcycle"?)`},
+		{"principals:\n  - name: local\n    token_sha256: " + hashA + "\n", `line 2: principals[0].name: "local" is reserved`},
+		{"principals:\n  - name: anonymous\n    token_sha256: " + hashA + "\n", `principals[0].name: "anonymous" is reserved`},
 		// allowed_statuses
 		{"allowed_statuses: [Active, suspended]\n", `line 1: allowed_statuses[1]: "suspended" is not a WHMCS status (did you mean "Suspended"?)`},
 		{"allowed_statuses: [Deleted]\n", `allowed_statuses[0]: "Deleted" is not a WHMCS status; want one of Pending, Active, Suspended, Terminated, Cancelled, Fraud, Completed`},
@@ -293,27 +305,28 @@ func TestToolNamesAreTheTools(t *testing.T) {
 	}
 }
 
-func TestGuardableFieldsAreUpdateClientProductArguments(t *testing.T) {
-	raw, err := schemas.Input("update_client_product")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var schema struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	if err := json.Unmarshal(raw, &schema); err != nil {
-		t.Fatal(err)
-	}
-	var args []string
-	for name := range schema.Properties {
-		if name != "serviceid" && name != "confirmation_token" {
-			args = append(args, name)
+func TestGuardableFieldsAreEffectsAndUpdateArguments(t *testing.T) {
+	want := slices.Clone(tools.Effects)
+	for _, tool := range []string{"update_client_product", "update_client_addon"} {
+		raw, err := schemas.Input(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var schema struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatal(err)
+		}
+		for name := range schema.Properties {
+			if name != "serviceid" && name != "id" && name != "confirmation_token" {
+				want = append(want, name)
+			}
 		}
 	}
-	slices.Sort(args)
-	fields := slices.Sorted(slices.Values(GuardableFields))
-	if !slices.Equal(args, fields) {
-		t.Errorf("GuardableFields = %v\nupdate_client_product's arguments = %v", fields, args)
+	want = slices.Compact(slices.Sorted(slices.Values(want)))
+	if !slices.Equal(GuardableFields, want) {
+		t.Errorf("GuardableFields = %v\nwant the effects and the update tools' arguments = %v", GuardableFields, want)
 	}
 }
 

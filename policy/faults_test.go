@@ -49,7 +49,7 @@ func newFaultWorld(t *testing.T) (*world, *faultwhmcs.WHMCS) {
 		t.Fatal(err)
 	}
 	w := &world{t: t, sb: sb, policy: p, tools: map[string]tools.Tool{}, auditLog: logPath}
-	for _, tool := range tools.All(&tools.Deps{WHMCS: c, Gate: p, Scope: p.Scope}) {
+	for _, tool := range tools.All(&tools.Deps{WHMCS: c, Gate: p}) {
 		w.tools[tool.Name] = tool
 	}
 	return w, faults

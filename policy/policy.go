@@ -26,10 +26,8 @@ const LocalPrincipal = "local"
 
 // Options are a Policy's collaborators.
 type Options struct {
-	// Signer signs confirmation tokens; nil means a random per-process key.
-	Signer *Signer
-	// Used remembers spent tokens; nil means in memory.
-	Used UsedTokens
+	// Ledger keeps outstanding confirmations; nil means in memory.
+	Ledger Ledger
 	// Audit receives every record; nil means audit.Discard().
 	Audit *audit.Log
 	// Now is the clock; nil means time.Now.
@@ -40,10 +38,10 @@ type Options struct {
 // Policy implements tools.Gate with the rules of a policy File.
 type Policy struct {
 	file   *File
+	digest string
 	writes map[string]bool // names of the write tools
 	local  *Principal
-	signer *Signer
-	used   UsedTokens
+	ledger Ledger
 	audit  *audit.Log
 	now    func() time.Time
 	log    *slog.Logger
@@ -56,10 +54,10 @@ func New(file *File, opts Options) (*Policy, error) {
 	}
 	p := &Policy{
 		file:   file,
+		digest: file.Digest(),
 		writes: map[string]bool{},
 		local:  &Principal{Name: LocalPrincipal, Clients: file.Clients},
-		signer: opts.Signer,
-		used:   opts.Used,
+		ledger: opts.Ledger,
 		audit:  opts.Audit,
 		now:    opts.Now,
 		log:    opts.Logger,
@@ -67,15 +65,8 @@ func New(file *File, opts Options) (*Policy, error) {
 	for _, t := range tools.All(nil) {
 		p.writes[t.Name] = t.Kind == tools.Write
 	}
-	if p.signer == nil {
-		s, err := NewSigner(nil)
-		if err != nil {
-			return nil, err
-		}
-		p.signer = s
-	}
-	if p.used == nil {
-		p.used = NewMemoryUsedTokens()
+	if p.ledger == nil {
+		p.ledger = NewMemoryLedger()
 	}
 	if p.audit == nil {
 		p.audit = audit.Discard()
@@ -114,9 +105,18 @@ func (p *Policy) Allowed(ctx context.Context, tool string) bool {
 	return len(pr.Tools) == 0 || slices.Contains(pr.Tools, tool)
 }
 
-// Scope returns the client ids the caller of ctx may see; nil means all.
+// Scope implements tools.Gate: the client ids the caller of ctx may see;
+// nil means all.
 func (p *Policy) Scope(ctx context.Context) []int {
 	return p.Principal(ctx).Clients
+}
+
+// Refused implements tools.Gate: it records a call refused before it ran.
+func (p *Policy) Refused(ctx context.Context, tool string, args json.RawMessage, reason string) {
+	var m map[string]any
+	_ = json.Unmarshal(args, &m)
+	c := &call{op: &tools.Operation{Tool: tool}, principal: p.Principal(ctx), args: m}
+	p.record(c, audit.Record{Event: "refusal", Outcome: "refused: " + reason})
 }
 
 // isWrite reports whether tool writes; unknown tools count as writes, so
@@ -133,27 +133,19 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return "refused: " + r.Reason + "; nothing was changed" }
 
-// call is one operation on its way through the policy, with what is known
-// about it so far.
+// call is one operation on its way through the policy.
 type call struct {
 	op        *tools.Operation
 	principal *Principal
 	args      map[string]any // for the audit log
-	subject   *tools.Subject
 }
 
-// Run implements tools.Gate.
+// Run implements tools.Gate. Which confirmation a guarded call needs is
+// decided here, by the policy in force, whatever the call brings with it.
 func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 	c := &call{op: op, principal: p.Principal(ctx), args: argumentsOf(op.Args)}
-	if c.principal.Scoped() {
-		subject, err := op.Subject(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !c.principal.InScope(subject.ClientID) {
-			return nil, p.refuse(c, "", fmt.Sprintf("%s is outside the clients you may act on", subject.Label))
-		}
-		c.subject = subject
+	if op.Kind == tools.OpQuote && c.args != nil {
+		c.args["calconly"] = true // the operation is bound without it; the record says what was asked
 	}
 	if status, ok := op.Changes["status"].(string); ok && len(p.file.AllowedStatuses) > 0 && !slices.Contains(p.file.AllowedStatuses, status) {
 		return nil, p.refuse(c, "", fmt.Sprintf("status %q is not one the policy allows agents to set (allowed: %s)", status, strings.Join(p.file.AllowedStatuses, ", ")))
@@ -161,7 +153,7 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 	switch {
 	case op.Kind == tools.OpQuote:
 		return p.quote(ctx, c)
-	case !op.Guarded(p.guardedFields(op.Tool)):
+	case !op.Guarded(p.file.GuardedFields):
 		return p.execute(ctx, c, "")
 	case op.ConfirmationToken != "":
 		return p.confirmWithToken(ctx, c)
@@ -169,16 +161,6 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 		return p.confirmElicited(ctx, c)
 	}
 	return p.preview(ctx, c)
-}
-
-// guardedFields are the fields the policy guards besides status. The policy
-// file names update_client_product's fields; other tools' fields of the same
-// name (an addon's notes, say) are not guarded by it.
-func (p *Policy) guardedFields(tool string) []string {
-	if tool == "update_client_product" {
-		return p.file.GuardedFields
-	}
-	return nil
 }
 
 // refuse records a refusal and returns it as the call's error.

@@ -49,22 +49,18 @@ func newWorld(t *testing.T, file *policy.File) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	signer, err := policy.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{}
 	clk.now.Store(time.Now().UnixNano())
 	if file == nil {
 		file = policy.Default()
 	}
 	file.Confirmation = policy.ConfirmToken
-	p, err := policy.New(file, policy.Options{Signer: signer, Audit: log, Now: clk.Now})
+	p, err := policy.New(file, policy.Options{Audit: log, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &world{t: t, sb: sb, policy: p, tools: map[string]tools.Tool{}, auditLog: logPath, clock: clk}
-	for _, tool := range tools.All(&tools.Deps{WHMCS: c, Gate: p, Scope: p.Scope}) {
+	for _, tool := range tools.All(&tools.Deps{WHMCS: c, Gate: p}) {
 		w.tools[tool.Name] = tool
 	}
 	return w
@@ -126,7 +122,7 @@ func TestStatusChangePreviewConfirmReplay(t *testing.T) {
 	if change["from"] != "Active" || change["to"] != "Suspended" {
 		t.Errorf("preview diff: %v", change)
 	}
-	if !strings.Contains(preview["summary"].(string), "Active → Suspended") {
+	if !strings.Contains(preview["summary"].(string), `status: "Active" → "Suspended"`) {
 		t.Errorf("summary: %v", preview["summary"])
 	}
 	if w.sb.Writes() != 0 || w.serviceStatus(2) != "Active" {
@@ -185,14 +181,14 @@ func TestRefusals(t *testing.T) {
 			forged[10] ^= 1
 			_, text, isErr := w.call(ctx, "update_client_product", withToken(suspend, string(forged)))
 			return text, isErr
-		}, "not authentic"},
+		}, "unknown"},
 		{"garbage", nil, func(w *world) (string, bool) {
 			_, text, isErr := w.call(ctx, "update_client_product", withToken(suspend, "hello"))
 			return text, isErr
 		}, "malformed"},
 		{"other arguments", nil, func(w *world) (string, bool) {
 			token := w.previewToken(ctx, "update_client_product", suspend)
-			_, text, isErr := w.call(ctx, "update_client_product", withToken(map[string]any{"serviceid": 2, "status": "Cancelled"}, token))
+			_, text, isErr := w.call(ctx, "update_client_product", withToken(map[string]any{"serviceid": 2, "status": "Suspended", "notes": "and more"}, token))
 			return text, isErr
 		}, "other arguments"},
 		{"other tool", nil, func(w *world) (string, bool) {
@@ -213,7 +209,7 @@ func TestRefusals(t *testing.T) {
 			}
 			_, text, isErr := w.call(ctx, "update_client_product", withToken(suspend, token))
 			return text, isErr
-		}, "status is now Cancelled"},
+		}, `status is now "Cancelled"`},
 		{"price changed since the preview", nil, func(w *world) (string, bool) {
 			args := downgrade()
 			token := w.previewToken(ctx, "upgrade_product", args)
@@ -231,11 +227,6 @@ func TestRefusals(t *testing.T) {
 			_, text, isErr := w.call(ctx, "update_client_product", map[string]any{"serviceid": 2, "status": "Terminated"})
 			return text, isErr
 		}, "not one the policy allows"},
-		{"out of scope", nil, func(w *world) (string, bool) {
-			scoped := policy.WithPrincipal(ctx, &policy.Principal{Name: "support-bot", Clients: []int{2}})
-			_, text, isErr := w.call(scoped, "update_client_product", map[string]any{"serviceid": 2, "notes": "not mine"})
-			return text, isErr
-		}, "outside the clients"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -332,17 +323,25 @@ func TestGuardedFieldsAndUnguardedWrites(t *testing.T) {
 		t.Errorf("an unguarded field: %s (%d writes)", text, w.sb.Writes())
 	}
 
-	// guarded_fields names update_client_product's fields only.
+	// guarded_fields names the fields of both update tools.
 	notesGuarded := policy.Default()
 	notesGuarded.GuardedFields = []string{"notes"}
 	w = newWorld(t, notesGuarded)
-	out, text, _ = w.call(ctx, "update_client_addon", map[string]any{"id": 1, "notes": "addon notes"})
-	if out["status"] != "done" || w.sb.Writes() != 1 {
-		t.Errorf("an addon's notes with notes guarded for services: %s (%d writes)", text, w.sb.Writes())
+	if _, err := w.sb.DB().Exec(`UPDATE tblhosting SET notes = 'keep me' WHERE id = 1`); err != nil {
+		t.Fatal(err)
 	}
-	out, text, _ = w.call(ctx, "update_client_product", map[string]any{"serviceid": 2, "notes": "again"})
-	if out["status"] != "confirmation_required" || w.sb.Writes() != 1 {
-		t.Errorf("a service's notes with notes guarded: %s", text)
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"update_client_addon", map[string]any{"id": 1, "notes": "addon notes"}},
+		{"update_client_product", map[string]any{"serviceid": 2, "notes": "again"}},
+		{"update_client_product", map[string]any{"serviceid": 1, "unset": []string{"notes"}}},
+	} {
+		out, text, _ = w.call(ctx, c.tool, c.args)
+		if out["status"] != "confirmation_required" || w.sb.Writes() != 0 {
+			t.Errorf("%s %v with notes guarded: %s", c.tool, c.args, text)
+		}
 	}
 }
 
@@ -386,18 +385,16 @@ func TestAuditLogChainsAndHidesSecrets(t *testing.T) {
 	}
 }
 
-func TestTokensVerifyAcrossReplicasWithASharedKey(t *testing.T) {
+func TestTokensAreShortOpaqueIDs(t *testing.T) {
 	w := newWorld(t, nil)
 	args := map[string]any{"serviceid": 2, "status": "Suspended"}
 	token := w.previewToken(ctx, "update_client_product", args)
-	key := []byte("0123456789abcdef0123456789abcdef")
-	other, _ := policy.NewSigner(key)
-	claims, err := other.Verify(token)
-	if err != nil || claims.Tool != "update_client_product" {
-		t.Errorf("a replica with the same key: %v %+v", err, claims)
+	if len(token) > policy.MaxTokenLength || !strings.HasPrefix(token, "wmc_") {
+		t.Errorf("token %q: want at most %d characters", token, policy.MaxTokenLength)
 	}
-	stranger, _ := policy.NewSigner([]byte("another key that is 32 bytes long!!"))
-	if _, err := stranger.Verify(token); err == nil {
-		t.Error("a replica with another key accepted the token")
+	for _, part := range []string{"update_client_product", "Active", "Suspended", "local"} {
+		if strings.Contains(token, part) {
+			t.Errorf("the token carries %q: %s", part, token)
+		}
 	}
 }

@@ -45,6 +45,17 @@ func inputValidator(tool string) (*jsonschema.Schema, error) {
 // decodeArgs checks raw arguments against the tool's input schema and
 // decodes them into args. Its errors name the argument and what was expected.
 func decodeArgs(tool string, raw any, args any) error {
+	data, err := validateArgs(tool, raw)
+	if err != nil {
+		return err
+	}
+	return decodeInto(data, args)
+}
+
+// validateArgs checks raw arguments (JSON, or a value to encode as JSON)
+// against the tool's input schema and returns them as JSON: "{}" when none
+// were given.
+func validateArgs(tool string, raw any) (json.RawMessage, error) {
 	var data []byte
 	switch r := raw.(type) {
 	case nil:
@@ -56,7 +67,7 @@ func decodeArgs(tool string, raw any, args any) error {
 	default:
 		var err error
 		if data, err = json.Marshal(r); err != nil {
-			return fmt.Errorf("arguments: %v", err)
+			return nil, fmt.Errorf("arguments: %v", err)
 		}
 	}
 	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
@@ -64,19 +75,24 @@ func decodeArgs(tool string, raw any, args any) error {
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("arguments are not valid JSON: %v", err)
+		return nil, fmt.Errorf("arguments are not valid JSON: %v", err)
 	}
 	schema, err := inputValidator(tool)
 	if err != nil {
-		return fmt.Errorf("input schema of %s: %w", tool, err)
+		return nil, fmt.Errorf("input schema of %s: %w", tool, err)
 	}
 	if err := schema.Validate(doc); err != nil {
 		var verr *jsonschema.ValidationError
 		if errors.As(err, &verr) {
-			return argumentError(verr)
+			return nil, argumentError(verr)
 		}
-		return err
+		return nil, err
 	}
+	return data, nil
+}
+
+// decodeInto decodes validated arguments strictly into args.
+func decodeInto(data json.RawMessage, args any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()

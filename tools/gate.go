@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -14,9 +15,9 @@ type OpKind int
 // The kinds of write operation.
 const (
 	// OpUpdate changes fields of a record (a service or an addon); it is
-	// guarded when it sets status or a field the policy guards.
+	// guarded when it can change status or another effect the policy guards.
 	OpUpdate OpKind = iota
-	// OpQuote asks WHMCS for an upgrade quote (calconly): it changes nothing.
+	// OpQuote asks WHMCS for an upgrade quote (calconly): a read.
 	OpQuote
 	// OpUpgrade orders an upgrade: always guarded.
 	OpUpgrade
@@ -24,12 +25,12 @@ const (
 
 // Subject is the record an operation touches, as WHMCS has it now.
 type Subject struct {
-	// ClientID owns the record; scope checks compare it with the caller's clients.
+	// ClientID owns the record.
 	ClientID int
-	// Label names the record in plain words, e.g. "service #2 Plus (demodomain2.net)".
+	// Label names the record in plain words, e.g. "service #2 Plus (demodomain2.net) of client #1".
 	Label string
 	// Values are the record's current values, by the operation's argument
-	// names, for the fields the operation changes.
+	// names; a field WHMCS holds no value for is absent.
 	Values map[string]any
 }
 
@@ -43,8 +44,18 @@ type Operation struct {
 	Args any
 	// ConfirmationToken is the token the caller sent, if any.
 	ConfirmationToken string
-	// Changes are the fields an update sets, by argument name.
+	// Changes are the arguments an update sets, by name (the record's id
+	// left out).
 	Changes map[string]any
+	// Fields are the fields an update changes: Changes' names, with each
+	// field of unset standing for itself and autorecalc only when true.
+	Fields []string
+	// Effects maps each field to the effect it has (EffectStatus...);
+	// fields without an effect are absent.
+	Effects map[string]string
+	// PriceField names the record's recurring amount, which autorecalc
+	// recomputes (recurringamount, or recurring for an addon).
+	PriceField string
 	// Subject reads the record the operation touches.
 	Subject func(ctx context.Context) (*Subject, error)
 	// Quote returns WHMCS's calconly quote (OpQuote and OpUpgrade only).
@@ -54,43 +65,56 @@ type Operation struct {
 }
 
 // Guarded reports whether op needs a preview and a confirmation before it
-// runs, given the fields the policy guards besides status.
-func (op *Operation) Guarded(guardedFields []string) bool {
+// runs: every upgrade, and every update that can change its status or an
+// effect or field named in guarded (effects and field names alike).
+func (op *Operation) Guarded(guarded []string) bool {
 	switch op.Kind {
 	case OpUpgrade:
 		return true
 	case OpQuote:
 		return false
 	}
-	if _, ok := op.Changes["status"]; ok {
-		return true
-	}
-	for _, f := range guardedFields {
-		if _, ok := op.Changes[f]; ok {
+	for _, f := range op.Fields {
+		effect := op.Effects[f]
+		if effect == EffectStatus {
 			return true
+		}
+		for _, g := range guarded {
+			if g == f || (effect != "" && g == effect) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// Gate runs write operations: at once, after a confirmation, or not at all.
-// It returns the tool's structured result, or an error for a tool error.
+// Gate stands between the tools and WHMCS: it knows the caller's scope,
+// records refusals, and runs write operations at once, after a
+// confirmation, or not at all.
 type Gate interface {
+	// Run runs op and returns the tool's structured result, or an error
+	// for a tool error.
 	Run(ctx context.Context, op *Operation) (any, error)
+	// Scope returns the client ids the caller of ctx may see; empty means
+	// every client.
+	Scope(ctx context.Context) []int
+	// Refused records a call refused before it ran, with its arguments
+	// and the reason (which the caller may not be told).
+	Refused(ctx context.Context, tool string, args json.RawMessage, reason string)
 }
 
 // ErrConfirmationUnavailable refuses a guarded operation when no policy
 // layer is configured to preview and confirm it.
 var ErrConfirmationUnavailable = errors.New("this change needs a preview and a confirmation, which this server is not configured to provide; nothing was changed")
 
-// NoConfirmation is a Gate that runs unguarded writes and refuses every
-// guarded operation: nothing guarded ever runs through it. An upgrade quote
-// comes back as a preview without a token.
+// NoConfirmation is a Gate without a policy: every client is in scope, it
+// runs writes that change no effect, and refuses every other write; an
+// upgrade quote comes back as a quote.
 type NoConfirmation struct{}
 
 // Run implements Gate.
 func (NoConfirmation) Run(ctx context.Context, op *Operation) (any, error) {
-	if op.Guarded(nil) {
+	if op.Guarded(Effects) {
 		return nil, ErrConfirmationUnavailable
 	}
 	if op.Kind == OpQuote {
@@ -98,11 +122,13 @@ func (NoConfirmation) Run(ctx context.Context, op *Operation) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &WriteStatus{Status: StatusConfirmationRequired, Preview: &Preview{Summary: q.Summary(fmt.Sprintf("service #%d", q.ServiceID)), Quote: q}}, nil
+		return &WriteStatus{Status: StatusQuote, Preview: &Preview{Summary: q.Summary(fmt.Sprintf("service #%d", q.ServiceID)), Quote: q}}, nil
 	}
-	reply, err := op.Execute(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return reply, nil
+	return op.Execute(ctx)
 }
+
+// Scope implements Gate: every client.
+func (NoConfirmation) Scope(context.Context) []int { return nil }
+
+// Refused implements Gate: nothing is recorded.
+func (NoConfirmation) Refused(context.Context, string, json.RawMessage, string) {}

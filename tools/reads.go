@@ -32,11 +32,9 @@ func GetClientsProducts(deps *Deps) Tool {
 		Kind:   Read,
 		Args:   &whmcs.GetClientsProductsRequest{},
 		Result: &ClientsProductsResult{},
+		Scope:  Scope{ClientArg: "clientid", Empty: &ClientsProductsResult{Products: []Service{}}},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
-		if err := deps.scopeClient(ctx, &args.ClientID); err != nil {
-			return nil, err
-		}
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetClientsProducts(ctx, *args)
 		if err != nil {
 			return nil, err
@@ -126,7 +124,7 @@ func GetProducts(deps *Deps) Tool {
 		Args:        &whmcs.GetProductsRequest{},
 		Result:      &ProductsResult{},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetProductsRequest) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetProductsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetProducts(ctx, *args)
 		if err != nil {
 			return nil, err
@@ -180,11 +178,9 @@ func GetClientsAddons(deps *Deps) Tool {
 		Kind:        Read,
 		Args:        &whmcs.GetClientsAddonsRequest{},
 		Result:      &ClientsAddonsResult{},
+		Scope:       Scope{ClientArg: "clientid", Empty: &ClientsAddonsResult{Addons: []whmcs.ClientAddon{}}},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsAddonsRequest) (any, error) {
-		if err := deps.scopeClient(ctx, &args.ClientID); err != nil {
-			return nil, err
-		}
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsAddonsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetClientsAddons(ctx, *args)
 		if err != nil {
 			return nil, err
@@ -213,7 +209,7 @@ func GetPaymentMethods(deps *Deps) Tool {
 		Args:        &NoArgs{},
 		Result:      &PaymentMethodsResult{},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, _ mcp.CallToolRequest, _ *NoArgs) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, _ *NoArgs) (any, error) {
 		resp, err := deps.WHMCS.GetPaymentMethods(ctx)
 		if err != nil {
 			return nil, err

@@ -282,9 +282,24 @@ func TestGuardedCallsNeverRunWithoutAPolicy(t *testing.T) {
 	}
 }
 
+// scopedGate is NoConfirmation for a caller scoped to some clients, which
+// remembers the refusals it was told about.
+type scopedGate struct {
+	NoConfirmation
+	clients []int
+	refused []string
+}
+
+func (g *scopedGate) Scope(context.Context) []int { return g.clients }
+
+func (g *scopedGate) Refused(_ context.Context, tool string, _ json.RawMessage, reason string) {
+	g.refused = append(g.refused, tool+": "+reason)
+}
+
 func TestScopeOfReads(t *testing.T) {
 	deps, _ := newSandboxDeps(t)
-	deps.Scope = func(context.Context) []int { return []int{2} }
+	gate := &scopedGate{clients: []int{2}}
+	deps.Gate = gate
 	res := callHandler(t, GetClientsProducts(deps), `{}`)
 	var got ClientsProductsResult
 	json.Unmarshal([]byte(resultText(res)), &got)
@@ -296,8 +311,13 @@ func TestScopeOfReads(t *testing.T) {
 			t.Errorf("scoped to client 2, saw service %d of client %d", p.ID, p.ClientID)
 		}
 	}
-	res = callHandler(t, GetClientsProducts(deps), `{"clientid": 1}`)
-	if !res.IsError || !strings.Contains(resultText(res), "outside") {
-		t.Errorf("client 1 from a client-2 scope: %s", resultText(res))
+	// Client 1 exists, client 999 does not: a scoped caller cannot tell them apart.
+	outside := resultText(callHandler(t, GetClientsProducts(deps), `{"clientid": 1}`))
+	missing := resultText(callHandler(t, GetClientsProducts(&Deps{WHMCS: deps.WHMCS, Gate: NoConfirmation{}}), `{"clientid": 999}`))
+	if outside != missing {
+		t.Errorf("client 1 from a client-2 scope: %s\nwant what a client that does not exist gets: %s", outside, missing)
+	}
+	if len(gate.refused) != 1 {
+		t.Errorf("refusals recorded: %v", gate.refused)
 	}
 }

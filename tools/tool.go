@@ -13,9 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -46,6 +43,9 @@ type Spec struct {
 	// types; schemas/ is generated from them.
 	Args   any
 	Result any
+	// Scope says which arguments select a client or a client's record; the
+	// shared handler path keeps scoped callers to their clients with it.
+	Scope Scope
 }
 
 // Tool is a Spec with its handler.
@@ -59,42 +59,6 @@ type Deps struct {
 	WHMCS  *whmcs.Client
 	Gate   Gate
 	Logger *slog.Logger
-	// Scope returns the client ids the caller may see; nil (or a nil
-	// function) means every client.
-	Scope func(ctx context.Context) []int
-}
-
-// scopeClient applies the caller's client scope to a read's clientid filter:
-// a caller scoped to one client gets that client's records; a caller scoped
-// to several must name one of them.
-func (d *Deps) scopeClient(ctx context.Context, clientID **int) error {
-	if d.Scope == nil {
-		return nil
-	}
-	clients := d.Scope(ctx)
-	if len(clients) == 0 {
-		return nil
-	}
-	if *clientID == nil {
-		if len(clients) == 1 {
-			only := clients[0]
-			*clientID = &only
-			return nil
-		}
-		return fmt.Errorf("clientid is required: you may see clients %s", joinInts(clients))
-	}
-	if !slices.Contains(clients, **clientID) {
-		return fmt.Errorf("refused: client #%d is outside the clients you may see (%s)", **clientID, joinInts(clients))
-	}
-	return nil
-}
-
-func joinInts(ids []int) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.Itoa(id)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // All returns every tool, in the order they are listed. deps may be nil when
@@ -150,12 +114,24 @@ func ServerTools(tools []Tool) ([]server.ServerTool, error) {
 	return out, nil
 }
 
-// handle wraps a typed handler: it validates and decodes the arguments into
-// A, runs fn, and turns its result or error into a tool result.
-func handle[A any](name string, fn func(ctx context.Context, req mcp.CallToolRequest, args *A) (any, error)) server.ToolHandlerFunc {
+// handle wraps a typed handler: it validates the arguments, applies the
+// caller's client scope (see Scope), decodes the arguments into A, runs fn,
+// and turns its result or error into a tool result.
+func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.CallToolRequest, args *A) (any, error)) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		raw, err := validateArgs(spec.Name, req.GetRawArguments())
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		scope := enforceScope(ctx, &spec, deps, raw)
+		switch {
+		case scope.err != nil:
+			return ErrorResult(scope.err), nil
+		case scope.answer != nil:
+			return StructuredResult(scope.answer)
+		}
 		var args A
-		if err := decodeArgs(name, req.GetRawArguments(), &args); err != nil {
+		if err := decodeInto(scope.args, &args); err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
 		result, err := fn(ctx, req, &args)
@@ -165,7 +141,21 @@ func handle[A any](name string, fn func(ctx context.Context, req mcp.CallToolReq
 		if r, ok := result.(*mcp.CallToolResult); ok {
 			return r, nil
 		}
-		return StructuredResult(result)
+		out, err := json.Marshal(result)
+		if err != nil {
+			return nil, fmt.Errorf("encoding result: %w", err)
+		}
+		if clients := deps.Gate.Scope(ctx); len(clients) > 0 && outsideScope(out, clients) {
+			deps.Gate.Refused(ctx, spec.Name, raw, "the result held records of clients outside the caller's scope; it was withheld")
+			if deps.Logger != nil {
+				deps.Logger.Error("a tool's result held records of clients outside the caller's scope; withheld", "tool", spec.Name)
+			}
+			if spec.Scope.Record != nil {
+				return ErrorResult(spec.Scope.Record.notFound(spec.Name)), nil
+			}
+			return mcp.NewToolResultError("refused: the result held records you may not see; nothing was changed"), nil
+		}
+		return mcp.NewToolResultStructured(json.RawMessage(out), string(out)), nil
 	}
 }
 

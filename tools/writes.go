@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -17,14 +16,16 @@ const (
 	StatusDone                 = "done"
 	StatusConfirmationRequired = "confirmation_required"
 	StatusDeclined             = "declined"
+	StatusUnchanged            = "unchanged"
+	StatusQuote                = "quote"
 )
 
-// WriteStatus is the part every write tool's result shares: "done", or
-// "confirmation_required" with a preview and a token to confirm it with.
+// WriteStatus is the part every write tool's result shares.
 type WriteStatus struct {
-	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed."`
+	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined,enum=unchanged,enum=quote" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, only if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed. unchanged: every field already holds the value asked for; nothing was written. quote: WHMCS's price for the upgrade; nothing changed."`
+	Message           string   `json:"message,omitempty" jsonschema_description:"What to do next, in one sentence."`
 	Preview           *Preview `json:"preview,omitempty" jsonschema_description:"What the change would do, read from WHMCS."`
-	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change."`
+	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change, for this caller."`
 	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token expires (RFC 3339)."`
 }
 
@@ -74,22 +75,7 @@ type Quote struct {
 // "service #3 Pro (example.com) of client #2".
 func (q *Quote) Summary(service string) string {
 	return fmt.Sprintf("Upgrade %s from %s (#%d) to %s (#%d), %s, for %s (%d of %d days left in the cycle).",
-		service, q.OldProductName, q.OldProductID, q.NewProductName, q.NewProductID, q.BillingCycle, q.Price, q.DaysUntilRenewal, q.TotalDays)
-}
-
-// toMap returns the JSON object of v: the fields a request sets.
-func toMap(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	var m map[string]any
-	if dec.Decode(&m) != nil {
-		return nil
-	}
-	return m
+		Clean(service), Clean(q.OldProductName), q.OldProductID, Clean(q.NewProductName), q.NewProductID, Clean(q.BillingCycle), Clean(q.Price), q.DaysUntilRenewal, q.TotalDays)
 }
 
 // UpdateClientProductArgs are update_client_product's arguments.
@@ -117,36 +103,38 @@ type UpdateClientProductResult struct {
 	ServiceID whmcs.Int `json:"serviceid,omitzero" jsonschema_description:"The updated service (when done)."`
 }
 
-// serviceFieldNames maps update_client_product arguments to the names
-// GetClientsProducts uses for the same field, where they differ.
+// serviceFieldNames maps the names GetClientsProducts gives a service's
+// fields to update_client_product's arguments, where they differ.
 var serviceFieldNames = map[string]string{
-	"serviceusername": "username",
-	"servicepassword": "password",
-	"suspendreason":   "suspensionreason",
+	"username":         "serviceusername",
+	"password":         "servicepassword",
+	"suspensionreason": "suspendreason",
 }
 
 // UpdateClientProduct is the update_client_product tool.
 func UpdateClientProduct(deps *Deps) Tool {
 	spec := Spec{
 		Name: "update_client_product",
-		Description: "Change fields of a client service (status, billing, dates, notes, custom fields...). " +
-			"A status change (and any field the policy guards) first returns a preview to confirm.",
+		Description: "Change fields of a client service (status, product, price, billing cycle, dates, notes, custom fields...). " +
+			"A change to its status, product, price, cycle, dates or suspension changes nothing at first: it returns a preview, " +
+			"and only a person's confirmation carries it out. Show the preview; never confirm on your own initiative.",
 		Kind: Write, Destructive: true, Idempotent: true,
 		Args:   &UpdateClientProductArgs{},
 		Result: &UpdateClientProductResult{},
+		Scope:  Scope{Record: serviceRecord},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientProductArgs) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientProductArgs) (any, error) {
 		call := args.UpdateClientProductRequest
-		changes := toMap(call)
+		changes := changesOf(call)
 		delete(changes, "serviceid")
 		if len(changes) == 0 {
 			return nil, fmt.Errorf("nothing to update: give at least one field besides serviceid")
 		}
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
-			Changes: changes,
+			Changes: changes, Fields: touched(changes), Effects: serviceEffects, PriceField: "recurringamount",
 			Subject: func(ctx context.Context) (*Subject, error) {
-				return serviceSubject(ctx, deps.WHMCS, call.ServiceID, changes)
+				return serviceSubject(ctx, deps.WHMCS, call.ServiceID)
 			},
 			Execute: func(ctx context.Context) (any, error) {
 				resp, err := deps.WHMCS.UpdateClientProduct(ctx, call)
@@ -159,24 +147,23 @@ func UpdateClientProduct(deps *Deps) Tool {
 	})}
 }
 
-// serviceSubject reads a service and its current values of the changed fields.
-func serviceSubject(ctx context.Context, c *whmcs.Client, serviceID int, changes map[string]any) (*Subject, error) {
+// serviceSubject reads a service and its current values, by
+// update_client_product's argument names.
+func serviceSubject(ctx context.Context, c *whmcs.Client, serviceID int) (*Subject, error) {
 	resp, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{ServiceID: &serviceID})
 	if err != nil {
 		return nil, err
 	}
-	if len(resp.Products) == 0 {
-		return nil, &whmcs.APIError{Action: "GetClientsProducts", Message: "Service ID Not Found"}
+	if len(resp.Products) == 0 || int(resp.Products[0].ID) != serviceID {
+		return nil, &whmcs.APIError{Action: "GetClientsProducts", Message: serviceNotFound}
 	}
 	p := resp.Products[0]
-	current := toMap(p)
-	values := make(map[string]any, len(changes))
-	for field := range changes {
-		name := field
-		if alias, ok := serviceFieldNames[field]; ok {
-			name = alias
+	values := changesOf(p)
+	for from, to := range serviceFieldNames {
+		if v, ok := values[from]; ok {
+			values[to] = v
+			delete(values, from)
 		}
-		values[field] = current[name]
 	}
 	label := fmt.Sprintf("service #%d %s", int(p.ID), p.Name)
 	if p.Domain != "" {
@@ -201,21 +188,28 @@ type UpdateClientAddonResult struct {
 func UpdateClientAddon(deps *Deps) Tool {
 	spec := Spec{
 		Name: "update_client_addon",
-		Description: "Change a client addon (status, name, amounts, billing cycle, dates, notes); its id comes from get_clients_addons. " +
-			"A status change first returns a preview to confirm.",
+		Description: "Change a client addon (status, addon, amounts, billing cycle, dates, name, notes); its id comes from get_clients_addons. " +
+			"A change to its status, addon, price, cycle or dates changes nothing at first: it returns a preview, " +
+			"and only a person's confirmation carries it out. Show the preview; never confirm on your own initiative.",
 		Kind: Write, Destructive: true, Idempotent: true,
 		Args:   &UpdateClientAddonArgs{},
 		Result: &UpdateClientAddonResult{},
+		Scope:  Scope{Record: addonRecord},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientAddonArgs) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientAddonArgs) (any, error) {
 		call := args.UpdateClientAddonRequest
-		changes := toMap(call)
+		changes := changesOf(call)
 		delete(changes, "id")
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
-			Changes: changes,
+			Changes: changes, Fields: touched(changes), Effects: addonEffects, PriceField: "recurring",
 			Subject: func(ctx context.Context) (*Subject, error) {
-				return addonSubject(ctx, deps.WHMCS, call.ID, changes)
+				a, err := findAddon(ctx, deps.WHMCS, call.ID)
+				if err != nil {
+					return nil, err
+				}
+				label := fmt.Sprintf("addon #%d %s on service #%d of client #%d", int(a.ID), a.Name, int(a.ServiceID), int(a.UserID))
+				return &Subject{ClientID: int(a.UserID), Label: label, Values: changesOf(a)}, nil
 			},
 			Execute: func(ctx context.Context) (any, error) {
 				resp, err := deps.WHMCS.UpdateClientAddon(ctx, call)
@@ -228,26 +222,19 @@ func UpdateClientAddon(deps *Deps) Tool {
 	})}
 }
 
-// addonSubject finds a client addon by id. GetClientsAddons has no filter by
+// findAddon reads a client addon by id. GetClientsAddons has no filter by
 // client addon id, so it reads the addons and picks the one.
-func addonSubject(ctx context.Context, c *whmcs.Client, id int, changes map[string]any) (*Subject, error) {
+func findAddon(ctx context.Context, c *whmcs.Client, id int) (*whmcs.ClientAddon, error) {
 	resp, err := c.GetClientsAddons(ctx, whmcs.GetClientsAddonsRequest{})
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range resp.Addons {
-		if int(a.ID) != id {
-			continue
+		if int(a.ID) == id {
+			return &a, nil
 		}
-		current := toMap(a)
-		values := make(map[string]any, len(changes))
-		for field := range changes {
-			values[field] = current[field]
-		}
-		label := fmt.Sprintf("addon #%d %s on service #%d of client #%d", id, a.Name, int(a.ServiceID), int(a.UserID))
-		return &Subject{ClientID: int(a.UserID), Label: label, Values: values}, nil
 	}
-	return nil, &whmcs.APIError{Action: "GetClientsAddons", Message: "Addon ID Not Found"}
+	return nil, &whmcs.APIError{Action: "GetClientsAddons", Message: addonNotFound}
 }
 
 // UpgradeProductArgs are upgrade_product's arguments.
@@ -274,23 +261,25 @@ func UpgradeProduct(deps *Deps) Tool {
 	spec := Spec{
 		Name: "upgrade_product",
 		Description: "Upgrade or downgrade a service to another product or billing cycle, or change its configurable options, " +
-			"with WHMCS's prorated price. calconly: true only quotes. An upgrade always first returns the quote to confirm.",
+			"with WHMCS's prorated price. calconly: true only quotes. An upgrade changes nothing at first: it returns WHMCS's quote, " +
+			"and only a person's confirmation places it. Show the quote; never confirm on your own initiative.",
 		Kind: Write, Destructive: true, Idempotent: false,
 		Args:   &UpgradeProductArgs{},
 		Result: &UpgradeProductResult{},
+		Scope:  Scope{Record: serviceRecord},
 	}
-	return Tool{Spec: spec, Handler: handle(spec.Name, func(ctx context.Context, req mcp.CallToolRequest, args *UpgradeProductArgs) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpgradeProductArgs) (any, error) {
 		call := args.UpgradeProductRequest
 		kind := OpUpgrade
 		if call.CalcOnly {
 			kind = OpQuote
 		}
 		bound := call
-		bound.CalcOnly = false // a quote's token confirms the real upgrade
+		bound.CalcOnly = false // a quote's token, where tokens confirm, confirms the real upgrade
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: kind, Tool: spec.Name, Request: req, Args: bound, ConfirmationToken: args.ConfirmationToken,
 			Subject: func(ctx context.Context) (*Subject, error) {
-				return serviceSubject(ctx, deps.WHMCS, call.ServiceID, nil)
+				return serviceSubject(ctx, deps.WHMCS, call.ServiceID)
 			},
 			Quote: func(ctx context.Context) (*Quote, error) {
 				return quote(ctx, deps.WHMCS, bound)

@@ -122,7 +122,7 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	}
 	mcpSrv, err := mcpserver.New(mcpserver.Options{
 		WHMCS: wc, Gate: pol, Version: "test",
-		Allowed: pol.Allowed, Scope: pol.Scope,
+		Allowed:       pol.Allowed,
 		ServerOptions: []server.ServerOption{server.WithElicitation()},
 	})
 	if err != nil {

@@ -182,31 +182,33 @@ func TestClientScopedPrincipal(t *testing.T) {
 			if !slices.Equal(ids, []int{3, 4, 5}) {
 				t.Errorf("services seen: %v, want client 2's [3 4 5]", ids)
 			}
-			if res := call(t, s, "get_clients_products", map[string]any{"clientid": 1}); !res.IsError {
-				t.Errorf("client 1's services: %s", text(res))
+			// Another client's records look exactly like records that do
+			// not exist (client 999, service 99999, addon 99999).
+			same := func(what, tool string, outside, missing map[string]any) {
+				a, b := call(t, s, tool, outside), call(t, s, tool, missing)
+				if text(a) != text(b) || a.IsError != b.IsError {
+					t.Errorf("%s: %v %s\nwhile what does not exist gets: %v %s", what, a.IsError, text(a), b.IsError, text(b))
+				}
 			}
-			if res := call(t, s, "get_clients_addons", map[string]any{"clientid": 1}); !res.IsError {
-				t.Errorf("client 1's addons: %s", text(res))
-			}
+			same("client 1's services", "get_clients_products", map[string]any{"clientid": 1}, map[string]any{"clientid": 999})
+			same("client 1's addons", "get_clients_addons", map[string]any{"clientid": 1}, map[string]any{"clientid": 999})
 
 			// Writes on client 1's service and addon are refused before WHMCS.
 			writes, before := w.sb.Writes(), w.requests.Load()
-			for tool, args := range map[string]map[string]any{
-				"update_client_product": {"serviceid": 2, "notes": "not yours"},
-				"update_client_addon":   {"id": 1, "notes": "not yours"},
-				"upgrade_product":       {"serviceid": 1, "type": "product", "newproductid": 2, "newproductbillingcycle": "monthly", "paymentmethod": "paypal", "calconly": true},
-			} {
-				res := call(t, s, tool, args)
-				if !res.IsError || !strings.Contains(text(res), "outside") {
-					t.Errorf("%s on client 1: isError=%v %s", tool, res.IsError, text(res))
-				}
+			same("update_client_product on client 1", "update_client_product",
+				map[string]any{"serviceid": 2, "notes": "not yours"}, map[string]any{"serviceid": 99999, "notes": "not yours"})
+			same("update_client_addon on client 1", "update_client_addon",
+				map[string]any{"id": 1, "notes": "not yours"}, map[string]any{"id": 99999, "notes": "not yours"})
+			upgrade := func(id int) map[string]any {
+				return map[string]any{"serviceid": id, "type": "product", "newproductid": 2, "newproductbillingcycle": "monthly", "paymentmethod": "paypal", "calconly": true}
 			}
+			same("upgrade_product on client 1", "upgrade_product", upgrade(1), upgrade(99999))
 			if w.sb.Writes() != writes {
 				t.Error("a write of client 1 reached WHMCS")
 			}
 			// (Reading a record's owner is the only request that may go out.)
-			if reached := w.requests.Load() - before; reached > 3 {
-				t.Errorf("%d requests reached WHMCS for 3 refused calls", reached)
+			if reached := w.requests.Load() - before; reached > 6 {
+				t.Errorf("%d requests reached WHMCS for 6 refused calls", reached)
 			}
 
 			// Client 2's own service can be changed.

@@ -35,8 +35,6 @@ type Options struct {
 	// Allowed decides, per call context, whether a tool is visible and
 	// callable; nil allows every tool.
 	Allowed func(ctx context.Context, tool string) bool
-	// Scope returns the client ids the caller may see; nil means all.
-	Scope func(ctx context.Context) []int
 	// ServerOptions are added last (e.g. elicitation support).
 	ServerOptions []server.ServerOption
 }
@@ -51,7 +49,7 @@ func New(opts Options) (*server.MCPServer, error) {
 	if gate == nil {
 		gate = tools.NoConfirmation{}
 	}
-	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: gate, Logger: logger, Scope: opts.Scope}))
+	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: gate, Logger: logger}))
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +76,23 @@ func New(opts Options) (*server.MCPServer, error) {
 	s := server.NewMCPServer(Name, opts.Version, serverOpts...)
 	if hooks := s.GetHooks(); hooks != nil {
 		hooks.AddOnRequestInitialization(validRequestID)
+		if opts.Allowed != nil {
+			hooks.AddBeforeCallTool(auditDisallowed(opts.Allowed, gate))
+		}
 	}
 	s.AddTools(serverTools...)
 	return s, nil
+}
+
+// auditDisallowed records a call of a tool the caller may not use; mcp-go's
+// tool filter then answers it as an unknown tool.
+func auditDisallowed(allowed func(context.Context, string) bool, gate tools.Gate) server.OnBeforeCallToolFunc {
+	return func(ctx context.Context, _ any, req *mcp.CallToolRequest) {
+		if !allowed(ctx, req.Params.Name) {
+			args, _ := json.Marshal(req.GetRawArguments())
+			gate.Refused(ctx, req.Params.Name, args, "the tool is not one this caller may use; answered as an unknown tool")
+		}
+	}
 }
 
 // validRequestID refuses a request whose id is neither a string nor a number,

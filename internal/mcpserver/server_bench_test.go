@@ -60,7 +60,7 @@ func benchServer(b *testing.B) (*server.MCPServer, context.Context) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Scope: pol.Scope, Logger: log, Version: "bench"})
+	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Logger: log, Version: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func setup(t *testing.T, file *policy.File, opts ...client.ClientOption) (*clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Scope: pol.Scope, Version: "test"})
+	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestElicitation(t *testing.T) {
 				if res.IsError || out["status"] != c.status {
 					t.Fatalf("want status %s, got %s", c.status, text)
 				}
-				if len(c.answer.messages) != 1 || !strings.Contains(c.answer.messages[0], "status Active → Suspended") ||
+				if len(c.answer.messages) != 1 || !strings.Contains(c.answer.messages[0], `status: "Active" → "Suspended"`) ||
 					!strings.Contains(c.answer.messages[0], "client #1") {
 					t.Errorf("the user was asked %q", c.answer.messages)
 				}
