@@ -60,7 +60,7 @@ func (p *Policy) tokensConfirm(ctx context.Context) bool {
 func (p *Policy) preview(ctx context.Context, c *call) (any, error) {
 	pv, err := p.previewOf(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, p.previewFailed(c, err)
 	}
 	if pv.unchanged {
 		p.record(c, event("unchanged", "", "nothing to change: every field already holds the value asked for", pv.preview))
@@ -81,7 +81,7 @@ func (p *Policy) preview(ctx context.Context, c *call) (any, error) {
 func (p *Policy) quote(ctx context.Context, c *call) (any, error) {
 	pv, err := p.previewOf(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, p.previewFailed(c, err)
 	}
 	if p.tokensConfirm(ctx) {
 		return p.issueToken(ctx, c, pv)
@@ -109,6 +109,17 @@ func (p *Policy) previewOf(ctx context.Context, c *call) (*previewed, error) {
 	}
 	state := map[string]any{"newproductid": q.NewProductID, "billingcycle": q.BillingCycle, "amount": q.Amount}
 	return &previewed{state: canonical(state), preview: &tools.Preview{Summary: q.Summary(subject.Label), Quote: q}}, nil
+}
+
+// previewFailed records a preview that could not be made (a record that
+// does not exist, WHMCS down) and returns its error; refusals are recorded
+// already.
+func (p *Policy) previewFailed(c *call, err error) error {
+	var refusal *Refusal
+	if !errors.As(err, &refusal) {
+		p.record(c, audit.Record{Event: "failure", Outcome: "no preview", Reply: err.Error()})
+	}
+	return err
 }
 
 // uncomparable are fields whose effect cannot be told from the record's

@@ -88,6 +88,7 @@ func enforceScope(ctx context.Context, spec *Spec, deps *Deps, raw json.RawMessa
 		}
 		owner, err := rec.Owner(ctx, deps.WHMCS, id)
 		if err != nil {
+			refuse(fmt.Sprintf("reading the owner of %s %d: %v", rec.Arg, id, err))
 			return scopeDecision{err: err}
 		}
 		if !slices.Contains(clients, owner) {
