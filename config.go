@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
@@ -29,6 +30,7 @@ type settings struct {
 	timeout    time.Duration
 	policyPath string
 	auditPath  string
+	statePath  string
 	logLevel   string
 	logFormat  string
 }
@@ -42,6 +44,7 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	fs.StringVar(&s.accessKey, "whmcs-access-key", os.Getenv("WHMCS_ACCESS_KEY"), "optional API access key (env WHMCS_ACCESS_KEY)")
 	fs.DurationVar(&s.timeout, "whmcs-timeout", envDuration("WHMCS_TIMEOUT", whmcs.DefaultTimeout), "bound on each WHMCS request (env WHMCS_TIMEOUT)")
 	fs.StringVar(&s.policyPath, "policy", os.Getenv("WHMCS_MCP_POLICY"), "policy file (YAML) (env WHMCS_MCP_POLICY); default: read-write, confirmations for status changes and upgrades")
+	fs.StringVar(&s.statePath, "state", os.Getenv("WHMCS_MCP_STATE"), "confirmation ledger: an SQLite file, so that confirmations survive a restart and work across `call`s (env WHMCS_MCP_STATE); default: in memory")
 	fs.StringVar(&s.auditPath, "audit-log", os.Getenv("WHMCS_MCP_AUDIT_LOG"), "append-only audit log file, JSON Lines (env WHMCS_MCP_AUDIT_LOG); default: none")
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -93,19 +96,35 @@ func (s *settings) connect(log *slog.Logger) (*whmcs.Client, func(), error) {
 	return c, stop, nil
 }
 
-// policy loads the policy file and opens the audit log. Confirmations are
-// kept in the process's memory: they die with it.
+// policy loads the policy file, opens the confirmation ledger (--state; in
+// memory by default, where confirmations die with the process) and the
+// audit log.
 func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	file, err := policy.Load(s.policyPath)
 	if err != nil {
 		return nil, nil, err
 	}
 	if os.Getenv("WHMCS_MCP_SIGNING_KEY") != "" {
-		log.Warn("WHMCS_MCP_SIGNING_KEY is no longer used: confirmation tokens are random ids kept in the confirmation ledger; unset it")
+		log.Warn("WHMCS_MCP_SIGNING_KEY is no longer used: confirmation tokens are random ids kept in the confirmation ledger (--state); unset it")
+	}
+	var ledger policy.Ledger
+	closeLedger := func() {}
+	switch {
+	case s.statePath == "":
+		ledger = policy.NewMemoryLedger()
+	case strings.Contains(s.statePath, "://"):
+		return nil, nil, fmt.Errorf("--state %s: want the path of an SQLite file", s.statePath)
+	default:
+		fl, err := policy.OpenFileLedger(s.statePath)
+		if err != nil {
+			return nil, nil, err
+		}
+		ledger, closeLedger = fl, func() { fl.Close() }
 	}
 	auditLog := audit.Discard()
 	if s.auditPath != "" {
 		if auditLog, err = audit.Open(s.auditPath); err != nil {
+			closeLedger()
 			return nil, nil, fmt.Errorf("audit log: %w", err)
 		}
 		if torn := auditLog.TornTail(); torn != "" {
@@ -115,12 +134,13 @@ func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	} else {
 		log.Warn("no audit log configured (--audit-log or WHMCS_MCP_AUDIT_LOG): changes are not recorded")
 	}
-	p, err := policy.New(file, policy.Options{Audit: auditLog, Logger: log})
+	p, err := policy.New(file, policy.Options{Ledger: ledger, Audit: auditLog, Logger: log})
 	if err != nil {
 		auditLog.Close()
+		closeLedger()
 		return nil, nil, err
 	}
-	return p, func() { auditLog.Close() }, nil
+	return p, func() { auditLog.Close(); closeLedger() }, nil
 }
 
 // startSandbox serves an in-memory sandbox WHMCS on a loopback port and says
