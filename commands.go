@@ -105,7 +105,10 @@ func serveCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	stdin = mcpserver.LimitLines(stdin, mcpserver.MaxLineBytes, func(n int64) {
 		a.log.Warn("dropped an MCP message longer than the limit; the client got a JSON-RPC parse error", "bytes", n, "limit", mcpserver.MaxLineBytes)
 	})
-	err = stdio.Listen(ctx, stdin, stdout)
+	// At the end of stdin, the calls in flight are answered first (bounded
+	// by mcpserver.DrainTimeout); SIGINT and SIGTERM (ctx) cancel them.
+	in, out := mcpserver.HoldEOF(ctx, stdin, stdout, mcpserver.DrainTimeout, a.log)
+	err = stdio.Listen(ctx, in, out)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
