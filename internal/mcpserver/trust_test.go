@@ -69,10 +69,15 @@ func (w *trustWorld) server(file *policy.File) *server.MCPServer {
 // it can ask its user (elicitation).
 func (w *trustWorld) connect(srv *server.MCPServer, asker *answer) *client.Client {
 	w.t.Helper()
-	var opts []client.ClientOption
 	if asker != nil {
-		opts = append(opts, client.WithElicitationHandler(asker))
+		return w.connectWith(srv, client.WithElicitationHandler(asker))
 	}
+	return w.connectWith(srv)
+}
+
+// connectWith returns an initialized in-process client of srv.
+func (w *trustWorld) connectWith(srv *server.MCPServer, opts ...client.ClientOption) *client.Client {
+	w.t.Helper()
 	c, err := client.NewInProcessClientWithOptions(srv, opts...)
 	if err != nil {
 		w.t.Fatal(err)
