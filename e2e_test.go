@@ -20,6 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -135,8 +136,10 @@ func TestStdioEndToEnd(t *testing.T) {
 		}
 		outputs[tool.Name] = compileSchema(t, tool.Name+".output", tool.OutputSchema)
 	}
-	want := []string{"get_clients_products", "get_products", "get_clients_addons", "get_payment_methods",
-		"update_client_product", "update_client_addon", "upgrade_product"}
+	var want []string
+	for _, tool := range tools.All(nil) {
+		want = append(want, tool.Name)
+	}
 	if len(list.Tools) != len(want) {
 		t.Errorf("listed %d tools, want %d", len(list.Tools), len(want))
 	}

@@ -32,6 +32,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -251,7 +252,7 @@ func TestHTTPSandboxWithoutTokenOnLoopback(t *testing.T) {
 		t.Errorf("no loud warning on stderr:\n%s", p.log())
 	}
 	s := connectHTTP(t, "streamable", p.url, "", nil)
-	if got := listNames(t, s); len(got) != 7 {
+	if got := listNames(t, s); len(got) != len(tools.All(nil)) {
 		t.Errorf("tools: %v", got)
 	}
 	res := callTool(t, s, "get_clients_products", map[string]any{"clientid": 1})
@@ -272,7 +273,7 @@ func TestHTTPEndToEnd(t *testing.T) {
 		// The scoped principal: client 2's services, a guarded write with
 		// its token round trip.
 		s := connectHTTP(t, kind, p.url, e2eSupportToken, nil)
-		if got := listNames(t, s); len(got) != 7 {
+		if got := listNames(t, s); len(got) != len(tools.All(nil)) {
 			t.Errorf("%s: support-bot lists %v", kind, got)
 		}
 		page := resultJSON(t, callTool(t, s, "get_clients_products", map[string]any{}))
@@ -439,7 +440,7 @@ func TestHTTPSWithTLSFlags(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	s := connectHTTP(t, "streamable", p.url, e2eFullToken, tr)
-	if got := listNames(t, s); len(got) != 7 {
+	if got := listNames(t, s); len(got) != len(tools.All(nil)) {
 		t.Errorf("tools over HTTPS: %v", got)
 	}
 	// Plain HTTP on the TLS port gets nothing served.

@@ -205,13 +205,7 @@ func outcomeUnknown(c *call, tokenID string, err error) error {
 	if !strings.Contains(err.Error(), "outcome is unknown") {
 		b.WriteString(" The outcome is unknown: WHMCS may have made the change.")
 	}
-	b.WriteString(" Do not retry blindly: ")
-	if c.op.Tool == "update_client_addon" {
-		fmt.Fprintf(&b, "read the addon back with get_clients_addons (client addon id %v)", c.args["id"])
-	} else {
-		fmt.Fprintf(&b, "read the service back with get_clients_products {\"serviceid\": %v}", c.args["serviceid"])
-	}
-	b.WriteString(" to see whether the change was made.")
+	fmt.Fprintf(&b, " Do not retry blindly: read %s to see whether the change was made.", c.op.ReadBack)
 	if tokenID != "" {
 		b.WriteString(" The confirmation token is used up: if the change was not made, call again without it for a fresh preview.")
 	}

@@ -56,6 +56,10 @@ type Operation struct {
 	// PriceField names the record's recurring amount, which autorecalc
 	// recomputes (recurringamount, or recurring for an addon).
 	PriceField string
+	// ReadBack says how to read the record back, e.g.
+	// get_clients_products {"serviceid": 2}: what to do when a write's
+	// outcome is unknown.
+	ReadBack string
 	// Subject reads the record the operation touches.
 	Subject func(ctx context.Context) (*Subject, error)
 	// Quote returns WHMCS's calconly quote (OpQuote and OpUpgrade only).

@@ -11,6 +11,14 @@ import (
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 )
 
+// The names of the reads that other tools point to.
+const (
+	nameGetClientsProducts = "get_clients_products"
+	nameGetClientsAddons   = "get_clients_addons"
+)
+
+func ptr[T any](v T) *T { return &v }
+
 // redacted stands in for a service password: WHMCS returns it decrypted, and
 // it must never reach the model.
 const redacted = logging.Redacted
@@ -26,13 +34,19 @@ type ClientsProductsResult struct {
 // GetClientsProducts is the get_clients_products tool.
 func GetClientsProducts(deps *Deps) Tool {
 	spec := Spec{
-		Name: "get_clients_products",
+		Name:    nameGetClientsProducts,
+		Action:  "GetClientsProducts",
+		Summary: "services with status, product, billing, due date, server",
 		Description: "List client services (hosting accounts, servers) with status, product, billing cycle, amounts, " +
 			"next due date and server. Filter by clientid, serviceid, pid, domain or username2; page with limitstart/limitnum.",
 		Kind:   Read,
 		Args:   &whmcs.GetClientsProductsRequest{},
 		Result: &ClientsProductsResult{},
 		Scope:  Scope{ClientArg: "clientid", Empty: &ClientsProductsResult{Products: []Service{}}},
+		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{LimitNum: ptr(1)})
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetClientsProducts(ctx, *args)
@@ -119,10 +133,16 @@ type Price struct {
 func GetProducts(deps *Deps) Tool {
 	spec := Spec{
 		Name:        "get_products",
+		Action:      "GetProducts",
+		Summary:     "upgrade targets and their prices per cycle",
 		Description: "List catalogue products with their prices per billing cycle: the upgrade targets for upgrade_product. Filter by pid, gid or module.",
 		Kind:        Read,
 		Args:        &whmcs.GetProductsRequest{},
 		Result:      &ProductsResult{},
+		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.GetProducts(ctx, whmcs.GetProductsRequest{})
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetProductsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetProducts(ctx, *args)
@@ -173,12 +193,18 @@ type ClientsAddonsResult struct {
 // GetClientsAddons is the get_clients_addons tool.
 func GetClientsAddons(deps *Deps) Tool {
 	spec := Spec{
-		Name:        "get_clients_addons",
+		Name:        nameGetClientsAddons,
+		Action:      "GetClientsAddons",
+		Summary:     "addon ids for update_client_addon",
 		Description: "List addons attached to client services, with status and billing; the id of each is what update_client_addon takes. Filter by serviceid, clientid or addonid.",
 		Kind:        Read,
 		Args:        &whmcs.GetClientsAddonsRequest{},
 		Result:      &ClientsAddonsResult{},
 		Scope:       Scope{ClientArg: "clientid", Empty: &ClientsAddonsResult{Addons: []whmcs.ClientAddon{}}},
+		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.GetClientsAddons(ctx, whmcs.GetClientsAddonsRequest{ClientID: ptr(0)})
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsAddonsRequest) (any, error) {
 		resp, err := deps.WHMCS.GetClientsAddons(ctx, *args)
@@ -204,10 +230,16 @@ type PaymentMethodsResult struct {
 func GetPaymentMethods(deps *Deps) Tool {
 	spec := Spec{
 		Name:        "get_payment_methods",
+		Action:      "GetPaymentMethods",
+		Summary:     "valid `paymentmethod` values",
 		Description: "List the active payment gateways: the valid values of paymentmethod.",
 		Kind:        Read,
 		Args:        &NoArgs{},
 		Result:      &PaymentMethodsResult{},
+		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.GetPaymentMethods(ctx)
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, _ *NoArgs) (any, error) {
 		resp, err := deps.WHMCS.GetPaymentMethods(ctx)

@@ -7,6 +7,8 @@
 // decides whether it runs now, needs a confirmation, or is refused.
 package tools
 
+//go:generate sh -c "UPDATE_TOOLSNAPS=1 go test -run TestToolSnapshots ."
+
 import (
 	"context"
 	"encoding/json"
@@ -30,10 +32,19 @@ const (
 	Write
 )
 
-// Spec describes a tool independently of any running server: enough to
-// generate its schemas and list it.
+// Spec describes a tool independently of any running server. It is the one
+// place a tool's facts are declared: the policy's tool names, read-only
+// mode, the schemas, the README's tools table, the server's instructions,
+// the connection check and every test's list of tools are derived from the
+// specs of All.
 type Spec struct {
-	Name        string
+	// Name is the MCP tool name: Action in snake_case.
+	Name string
+	// Action is the WHMCS API action the tool calls.
+	Action string
+	// Summary says in a few words what a model uses the tool for (the
+	// README's tools table and the server's instructions).
+	Summary     string
 	Description string
 	Kind        Kind
 	// Destructive and Idempotent are the annotation hints of a write.
@@ -46,6 +57,20 @@ type Spec struct {
 	// Scope says which arguments select a client or a client's record; the
 	// shared handler path keeps scoped callers to their clients with it.
 	Scope Scope
+	// Effects maps a write's arguments to what they change (EffectStatus,
+	// ...), which decides which calls the policy guards.
+	Effects map[string]string
+	// Probe tries Action without changing anything (whmcs-mcp check).
+	Probe Probe
+}
+
+// Probe is how the connection check tries a tool's WHMCS action.
+type Probe struct {
+	// Run calls the action in a way that changes nothing.
+	Run func(ctx context.Context, c *whmcs.Client) error
+	// NotFound is WHMCS's answer to a permitted probe of a record that does
+	// not exist ("" when the probe reads real records).
+	NotFound string
 }
 
 // Tool is a Spec with its handler.

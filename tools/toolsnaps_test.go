@@ -10,8 +10,8 @@ import (
 
 // TestToolSnapshots compares every tool definition (name, description,
 // annotations, schemas), as tools/list sends it, with its snapshot in
-// __toolsnaps__. After an intended change run
-// UPDATE_TOOLSNAPS=1 go test ./tools -run TestToolSnapshots and review the diff.
+// __toolsnaps__. After an intended change run go generate ./... (which runs
+// this test with UPDATE_TOOLSNAPS=1) and review the diff.
 func TestToolSnapshots(t *testing.T) {
 	update := os.Getenv("UPDATE_TOOLSNAPS") == "1"
 	seen := map[string]bool{}
@@ -42,17 +42,17 @@ func TestToolSnapshots(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Errorf("%s: no snapshot; run UPDATE_TOOLSNAPS=1 go test ./tools -run TestToolSnapshots", tool.Name)
+			t.Errorf("%s: no snapshot; run go generate ./... and commit the result", tool.Name)
 			continue
 		}
 		if !bytes.Equal(want, pretty.Bytes()) {
-			t.Errorf("%s: definition differs from %s; if intended, update the snapshot (see the test's doc)\ngot:\n%s", tool.Name, path, pretty.String())
+			t.Errorf("%s: definition differs from %s; if intended, run go generate ./... and commit the result\ngot:\n%s", tool.Name, path, pretty.String())
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join("__toolsnaps__", "*.snap"))
 	for _, f := range files {
 		if !seen[filepath.Base(f)] {
-			t.Errorf("%s belongs to no tool", f)
+			t.Errorf("%s belongs to no tool: run go generate ./... and commit the result", f)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -114,14 +115,21 @@ var serviceFieldNames = map[string]string{
 // UpdateClientProduct is the update_client_product tool.
 func UpdateClientProduct(deps *Deps) Tool {
 	spec := Spec{
-		Name: "update_client_product",
+		Name:    "update_client_product",
+		Action:  "UpdateClientProduct",
+		Summary: "guarded when it can change status, product, price, cycle, dates or suspension",
 		Description: "Change fields of a client service (status, product, price, billing cycle, dates, notes, custom fields...). " +
 			"A change to its status, product, price, cycle, dates or suspension changes nothing at first: it returns a preview, " +
 			"and only a person's confirmation carries it out. Show the preview; never confirm on your own initiative.",
 		Kind: Write, Destructive: true, Idempotent: true,
-		Args:   &UpdateClientProductArgs{},
-		Result: &UpdateClientProductResult{},
-		Scope:  Scope{Record: serviceRecord},
+		Args:    &UpdateClientProductArgs{},
+		Result:  &UpdateClientProductResult{},
+		Scope:   Scope{Record: serviceRecord},
+		Effects: serviceEffects,
+		Probe: Probe{NotFound: serviceNotFound, Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.UpdateClientProduct(ctx, whmcs.UpdateClientProductRequest{ServiceID: 0})
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientProductArgs) (any, error) {
 		call := args.UpdateClientProductRequest
@@ -132,7 +140,8 @@ func UpdateClientProduct(deps *Deps) Tool {
 		}
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
-			Changes: changes, Fields: touched(changes), Effects: serviceEffects, PriceField: "recurringamount",
+			Changes: changes, Fields: touched(changes), Effects: spec.Effects, PriceField: "recurringamount",
+			ReadBack: serviceReadBack(call.ServiceID),
 			Subject: func(ctx context.Context) (*Subject, error) {
 				return serviceSubject(ctx, deps.WHMCS, call.ServiceID)
 			},
@@ -187,14 +196,21 @@ type UpdateClientAddonResult struct {
 // UpdateClientAddon is the update_client_addon tool.
 func UpdateClientAddon(deps *Deps) Tool {
 	spec := Spec{
-		Name: "update_client_addon",
+		Name:    "update_client_addon",
+		Action:  "UpdateClientAddon",
+		Summary: "guarded the same way",
 		Description: "Change a client addon (status, addon, amounts, billing cycle, dates, name, notes); its id comes from get_clients_addons. " +
 			"A change to its status, addon, price, cycle or dates changes nothing at first: it returns a preview, " +
 			"and only a person's confirmation carries it out. Show the preview; never confirm on your own initiative.",
 		Kind: Write, Destructive: true, Idempotent: true,
-		Args:   &UpdateClientAddonArgs{},
-		Result: &UpdateClientAddonResult{},
-		Scope:  Scope{Record: addonRecord},
+		Args:    &UpdateClientAddonArgs{},
+		Result:  &UpdateClientAddonResult{},
+		Scope:   Scope{Record: addonRecord},
+		Effects: addonEffects,
+		Probe: Probe{NotFound: addonNotFound, Run: func(ctx context.Context, c *whmcs.Client) error {
+			_, err := c.UpdateClientAddon(ctx, whmcs.UpdateClientAddonRequest{ID: 0})
+			return err
+		}},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpdateClientAddonArgs) (any, error) {
 		call := args.UpdateClientAddonRequest
@@ -202,7 +218,8 @@ func UpdateClientAddon(deps *Deps) Tool {
 		delete(changes, "id")
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
-			Changes: changes, Fields: touched(changes), Effects: addonEffects, PriceField: "recurring",
+			Changes: changes, Fields: touched(changes), Effects: spec.Effects, PriceField: "recurring",
+			ReadBack: fmt.Sprintf("the addon back with %s (client addon id %d)", nameGetClientsAddons, call.ID),
 			Subject: func(ctx context.Context) (*Subject, error) {
 				a, err := findAddon(ctx, deps.WHMCS, call.ID)
 				if err != nil {
@@ -259,7 +276,9 @@ type UpgradeProductResult struct {
 // UpgradeProduct is the upgrade_product tool.
 func UpgradeProduct(deps *Deps) Tool {
 	spec := Spec{
-		Name: "upgrade_product",
+		Name:    "upgrade_product",
+		Action:  "UpgradeProduct",
+		Summary: "always guarded; `calconly: true` is a read-only quote",
 		Description: "Upgrade or downgrade a service to another product or billing cycle, or change its configurable options, " +
 			"with WHMCS's prorated price. calconly: true only quotes. An upgrade changes nothing at first: it returns WHMCS's quote, " +
 			"and only a person's confirmation places it. Show the quote; never confirm on your own initiative.",
@@ -267,6 +286,7 @@ func UpgradeProduct(deps *Deps) Tool {
 		Args:   &UpgradeProductArgs{},
 		Result: &UpgradeProductResult{},
 		Scope:  Scope{Record: serviceRecord},
+		Probe:  Probe{Run: probeUpgrade},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpgradeProductArgs) (any, error) {
 		call := args.UpgradeProductRequest
@@ -278,6 +298,7 @@ func UpgradeProduct(deps *Deps) Tool {
 		bound.CalcOnly = false // a quote's token, where tokens confirm, confirms the real upgrade
 		return deps.Gate.Run(ctx, &Operation{
 			Kind: kind, Tool: spec.Name, Request: req, Args: bound, ConfirmationToken: args.ConfirmationToken,
+			ReadBack: serviceReadBack(call.ServiceID),
 			Subject: func(ctx context.Context) (*Subject, error) {
 				return serviceSubject(ctx, deps.WHMCS, call.ServiceID)
 			},
@@ -293,6 +314,28 @@ func UpgradeProduct(deps *Deps) Tool {
 			},
 		})
 	})}
+}
+
+// serviceReadBack says how to read a service back.
+func serviceReadBack(id int) string {
+	return fmt.Sprintf("the service back with %s {\"serviceid\": %d}", nameGetClientsProducts, id)
+}
+
+// probeUpgrade asks for a calconly quote: of the first service to its own
+// product and cycle when there is one, else of service 0, paid with the
+// first payment method.
+func probeUpgrade(ctx context.Context, c *whmcs.Client) error {
+	req := whmcs.UpgradeProductRequest{CalcOnly: true, Type: "product", PaymentMethod: "paypal"}
+	if methods, err := c.GetPaymentMethods(ctx); err == nil && len(methods.PaymentMethods) > 0 {
+		req.PaymentMethod = string(methods.PaymentMethods[0].Module)
+	}
+	if services, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{LimitNum: ptr(1)}); err == nil && len(services.Products) > 0 {
+		s := services.Products[0]
+		cycle := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(string(s.BillingCycle)))
+		req.ServiceID, req.NewProductID, req.NewProductBillingCycle = int(s.ID), ptr(int(s.PID)), &cycle
+	}
+	_, err := c.UpgradeProduct(ctx, req)
+	return err
 }
 
 // quote asks WHMCS for the calconly quote of an upgrade.

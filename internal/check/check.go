@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 )
 
@@ -58,45 +59,19 @@ func (r *Report) Write(w io.Writer) {
 	}
 }
 
-// Run checks the connection of c.
+// Run checks the connection of c: it connects, then runs every tool's
+// probe (tools.Spec.Probe), in the order of tools.All.
 func Run(ctx context.Context, c *whmcs.Client) *Report {
 	r := &Report{URL: c.URL()}
-	methods, err := c.GetPaymentMethods(ctx)
-	if err != nil && !errors.Is(err, whmcs.ErrPermission) {
+	if _, err := c.GetPaymentMethods(ctx); err != nil && !errors.Is(err, whmcs.ErrPermission) {
 		r.add("connection", err, "")
 		return r
 	}
 	r.Results = append(r.Results, Result{Name: "connection", OK: true, Detail: "WHMCS answers and accepts the credentials"})
-	r.add("GetPaymentMethods", err, "")
-
-	services, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{LimitNum: ptr(1)})
-	r.add("GetClientsProducts", err, "")
-	_, err = c.GetProducts(ctx, whmcs.GetProductsRequest{})
-	r.add("GetProducts", err, "")
-	_, err = c.GetClientsAddons(ctx, whmcs.GetClientsAddonsRequest{ClientID: ptr(0)})
-	r.add("GetClientsAddons", err, "")
-	_, err = c.UpdateClientProduct(ctx, whmcs.UpdateClientProductRequest{ServiceID: 0})
-	r.add("UpdateClientProduct", err, "Service ID Not Found")
-	_, err = c.UpdateClientAddon(ctx, whmcs.UpdateClientAddonRequest{ID: 0})
-	r.add("UpdateClientAddon", err, "Addon ID Not Found")
-	r.add("UpgradeProduct", probeUpgrade(ctx, c, services, methods), "")
+	for _, t := range tools.All(nil) {
+		r.add(t.Action, t.Probe.Run(ctx, c), t.Probe.NotFound)
+	}
 	return r
-}
-
-// probeUpgrade asks for a calconly quote: of the first service to its own
-// product and cycle when there is one, else of service 0.
-func probeUpgrade(ctx context.Context, c *whmcs.Client, services *whmcs.GetClientsProductsResponse, methods *whmcs.GetPaymentMethodsResponse) error {
-	req := whmcs.UpgradeProductRequest{CalcOnly: true, Type: "product", PaymentMethod: "paypal"}
-	if methods != nil && len(methods.PaymentMethods) > 0 {
-		req.PaymentMethod = string(methods.PaymentMethods[0].Module)
-	}
-	if services != nil && len(services.Products) > 0 {
-		s := services.Products[0]
-		cycle := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(string(s.BillingCycle)))
-		req.ServiceID, req.NewProductID, req.NewProductBillingCycle = int(s.ID), ptr(int(s.PID)), &cycle
-	}
-	_, err := c.UpgradeProduct(ctx, req)
-	return err
 }
 
 // add records a probe: OK when err is nil, or when it is the WHMCS error a
@@ -122,8 +97,6 @@ func (r *Report) add(name string, err error, expected string) {
 func isAccessError(err error) bool {
 	return errors.Is(err, whmcs.ErrPermission) || errors.Is(err, whmcs.ErrAuthentication) || errors.Is(err, whmcs.ErrIPNotAllowed)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // Explain says in plain words why a WHMCS request failed and what to do.
 func Explain(action string, err error) string {

@@ -16,10 +16,17 @@ import (
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 )
 
-var allTools = []string{"get_clients_products", "get_products", "get_clients_addons", "get_payment_methods",
-	"update_client_product", "update_client_addon", "upgrade_product"}
+// allTools are the names of every tool.
+var allTools = func() []string {
+	var names []string
+	for _, t := range tools.All(nil) {
+		names = append(names, t.Name)
+	}
+	return names
+}()
 
 // roundTrip lists the tools, makes a read, and a guarded write confirmed
 // with its token, over one transport.

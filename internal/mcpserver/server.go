@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -19,10 +20,22 @@ import (
 // Name is the server name announced at initialize.
 const Name = "whmcs-mcp"
 
-// Instructions tell the model how the tools fit together.
-const Instructions = `Tools for a WHMCS billing system. Find ids first with the reads: get_clients_products (services), get_clients_addons (addon ids), get_products (upgrade targets and prices), get_payment_methods (valid paymentmethod values). ` +
-	`Status changes and upgrades are guarded: the first call changes nothing and returns a preview (a before/after diff, or WHMCS's prorated upgrade quote) with a confirmation_token, or the server asks the user directly. ` +
-	`Show the preview to the user and call again with the same arguments plus confirmation_token only if the user agrees. Never confirm on your own initiative.`
+// Instructions tell the model how the tools fit together; the reads are
+// listed from their specs.
+var Instructions = instructions(tools.All(nil))
+
+func instructions(all []tools.Tool) string {
+	var reads []string
+	for _, t := range all {
+		if t.Kind == tools.Read {
+			reads = append(reads, fmt.Sprintf("%s (%s)", t.Name, strings.ReplaceAll(t.Summary, "`", "")))
+		}
+	}
+	return "Tools for a WHMCS billing system. Find ids first with the reads: " + strings.Join(reads, ", ") + ". " +
+		"Changes to a service's or addon's status, product, price, billing cycle or dates, and upgrades, are guarded: the first call changes nothing and returns a preview " +
+		"(a before/after diff, or WHMCS's prorated upgrade quote): the server asks the user directly, or returns a confirmation_token. " +
+		"Show the preview to the user and call again with the same arguments plus confirmation_token only if the user agrees. Never confirm on your own initiative."
+}
 
 // Options configure the server.
 type Options struct {

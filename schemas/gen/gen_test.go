@@ -20,18 +20,34 @@ func TestSchemasAreFresh(t *testing.T) {
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join("..", name))
 		if err != nil {
-			t.Errorf("%s is missing: run go generate ./schemas", name)
+			t.Errorf("%s is missing: run go generate ./... and commit the result", name)
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale: run go generate ./schemas", name)
+			t.Errorf("%s is stale: run go generate ./... and commit the result", name)
 		}
 	}
 	onDisk, _ := filepath.Glob(filepath.Join("..", "*.json"))
 	for _, f := range onDisk {
 		if _, ok := files[filepath.Base(f)]; !ok {
-			t.Errorf("%s belongs to no tool: run go generate ./schemas", filepath.Base(f))
+			t.Errorf("%s belongs to no tool: run go generate ./... and commit the result", filepath.Base(f))
 		}
+	}
+}
+
+// TestReadmeToolsTableIsFresh fails when the README's tools table is not
+// what tools.All says.
+func TestReadmeToolsTableIsFresh(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := withToolsTable(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readme, want) {
+		t.Errorf("README.md's tools table is stale: run go generate ./... and commit the result")
 	}
 }
 

@@ -1,5 +1,6 @@
 // Command gen writes the JSON Schemas of every tool into the schemas
-// directory (run by `go generate ./schemas`).
+// directory, and the tools table into the README (run by `go generate
+// ./...`).
 //
 // Schemas are reflected from the argument and result types of package tools
 // with invopop/jsonschema, in the form MCP hosts accept: object root, every
@@ -18,7 +19,11 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := write(dir); err != nil {
+	err := write(dir)
+	if err == nil {
+		err = writeReadme(filepath.Join(dir, "..", "README.md"))
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}

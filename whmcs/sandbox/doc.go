@@ -3,10 +3,10 @@
 // It answers POST /includes/api.php like a WHMCS install does (form-encoded
 // or multipart requests, identifier/secret or username/password
 // authentication, an optional access key, WHMCS's reply shapes and error
-// messages) for the actions whmcs-mcp uses: GetClientsProducts, GetProducts,
-// GetClientsAddons, GetPaymentMethods, UpdateClientProduct,
-// UpdateClientAddon, UpgradeProduct and AddInvoicePayment. Action names are
-// case-insensitive; any other action is "Command Not Found".
+// messages) for the actions whmcs-mcp's tools call (a test in package tools
+// holds every tool's action to it), and AddInvoicePayment, with which tests
+// pay the invoices upgrades create; the actions are listed in server.go.
+// Action names are case-insensitive; any other action is "Command Not Found".
 //
 // The data model is WHMCS's own, simplified: tblclients, tblproductgroups,
 // tblproducts, tblpricing (per currency and cycle, -1.00 for a disabled
