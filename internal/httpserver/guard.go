@@ -87,7 +87,7 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		if r.Method == http.MethodOptions {
-			http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
+			refuse(w, r, http.StatusMethodNotAllowed, "405 Method Not Allowed")
 			return false
 		}
 		return true
@@ -95,7 +95,7 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	norm, err := normalizeOrigin(origin)
 	if err != nil || !(s.origins[norm] || (onLoopback(r) && isLoopbackOrigin(norm))) {
 		s.log.Warn("HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path, "remote", r.RemoteAddr)
-		http.Error(w, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin), http.StatusForbidden)
+		refuse(w, r, http.StatusForbidden, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin))
 		return false
 	}
 	w.allowOrigin = origin
@@ -132,7 +132,7 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 		s.log.Info("HTTP request without a bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	http.Error(w, "401 Unauthorized: send Authorization: Bearer TOKEN", http.StatusUnauthorized)
+	refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: send Authorization: Bearer TOKEN")
 	return nil
 }
 
@@ -165,8 +165,29 @@ func (s *Server) allow(w *responseWriter, r *http.Request, p *policy.Principal) 
 	}
 	s.log.Warn("HTTP request over the principal's rate limit refused", "principal", p.Name, "path", r.URL.Path, "retry_after_s", retry)
 	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-	http.Error(w, "429 Too Many Requests: slow down", http.StatusTooManyRequests)
+	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: slow down")
 	return false
+}
+
+// unreadBodyGrace is how long the body of a request refused before it was
+// read may still take to arrive. What is on its way is drained, so that the
+// client reads the answer (closing a connection on unread data resets it),
+// and no more is waited for.
+const unreadBodyGrace = 500 * time.Millisecond
+
+// refuse answers a request refused before its body is read, and closes an
+// HTTP/1 connection after the answer without waiting for the body: net/http
+// would otherwise drain up to 256 KiB of it after the answer, for as long as
+// the client takes to send them. (Over HTTP/2 an unread body ends with its
+// stream; the connection is not held.)
+func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+		if r.Body != nil && r.Body != http.NoBody {
+			http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadBodyGrace))
+		}
+	}
+	http.Error(w, msg, status)
 }
 
 // message is what the guard knows of a request's JSON-RPC body.
@@ -183,19 +204,15 @@ func (s *Server) readBody(w *responseWriter, r *http.Request) (message, bool) {
 		return message{}, true
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
-		tooLarge(w, s.opts.MaxBodyBytes)
+		tooLarge(w, r, s.opts.MaxBodyBytes)
 		return message{}, false
 	}
-	// The body's read deadline must go before the handler runs: once the
-	// body is read, net/http reads the connection in the background, and a
-	// deadline then would cancel the request.
-	w.rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	// The server's ReadTimeout bounds the time.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	w.rc.SetReadDeadline(time.Time{})
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		tooLarge(w, s.opts.MaxBodyBytes)
+		tooLarge(w, r, s.opts.MaxBodyBytes)
 		return message{}, false
 	case err != nil:
 		http.Error(w, "400 Bad Request: reading the body: "+err.Error(), http.StatusBadRequest)
@@ -205,9 +222,8 @@ func (s *Server) readBody(w *responseWriter, r *http.Request) (message, bool) {
 	return parseMessage(body), true
 }
 
-func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Connection", "close")
-	http.Error(w, fmt.Sprintf("413 Request Entity Too Large: the body may have at most %d bytes", limit), http.StatusRequestEntityTooLarge)
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("413 Request Entity Too Large: the body may have at most %d bytes", limit))
 }
 
 // parseMessage classifies a JSON-RPC body. A batch or unreadable body counts

@@ -61,7 +61,7 @@ const (
 	DefaultMaxHeaderBytes = 32 << 10
 	// DefaultReadHeaderTimeout bounds reading a request's headers.
 	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultReadTimeout bounds reading a request's body.
+	// DefaultReadTimeout bounds reading a request, headers and body.
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultWriteTimeout bounds each write of a response.
 	DefaultWriteTimeout = 30 * time.Second
@@ -112,10 +112,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxHeaderBytes bounds the request headers (431 above it).
 	MaxHeaderBytes int
-	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout its
-	// body, WriteTimeout each write of a response (an event stream lives
-	// as long as it is read), IdleTimeout a keep-alive connection between
-	// requests.
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the
+	// whole request with its body, WriteTimeout each write of a response
+	// (an event stream lives as long as it is read), IdleTimeout a
+	// keep-alive connection between requests.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ShutdownTimeout bounds how long calls in flight may take to finish
 	// after the shutdown begins.
@@ -280,11 +280,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		// ReadTimeout bounds reading every request, its body included,
+		// whoever reads the body (the guard, or net/http draining what a
+		// handler left). net/http lifts the deadline once the body is read
+		// (or at once, without a body) to watch for the client going away,
+		// so it cuts neither event streams nor calls that wait.
+		ReadTimeout: s.opts.ReadTimeout,
 		// WriteTimeout bounds the responses written outside the guard
 		// (/healthz, 404s, net/http's own errors); the guard replaces it
-		// with a deadline per write. ReadTimeout stays zero: once a body is
-		// read, a read deadline would cancel the request, so the guard
-		// bounds the reading of each body instead.
+		// with a deadline per write.
 		WriteTimeout: s.opts.WriteTimeout,
 		TLSConfig:    s.tls,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
