@@ -7,7 +7,8 @@
 // principal's rate limit (429), the body bound (413) and the session check
 // (a session belongs to the principal that opened it). The principal then
 // travels in the request's context to the tool filter and the tool
-// handlers, where the policy reads it.
+// handlers, where the policy reads it. Before any of that, the listener
+// bounds the connections open at once, in all and per address.
 //
 // Serve shuts down gracefully when its context ends: it stops accepting
 // connections, refuses new work on the ones still open, lets the calls in
@@ -73,6 +74,15 @@ const (
 	// DefaultKeepAlive is how often an idle event stream gets a ping, so
 	// that proxies do not close it.
 	DefaultKeepAlive = 25 * time.Second
+	// DefaultMaxConns bounds the connections open at once: far more than
+	// the MCP hosts of one WHMCS need, well within the usual file
+	// descriptor limits, about 20 MB at most.
+	DefaultMaxConns = 1024
+	// DefaultMaxConnsPerAddr bounds the connections open at once from one
+	// address: an MCP host holds one or two per session (its event stream,
+	// its requests), so this leaves room for a busy host or a few behind
+	// one NAT, and an eighth of DefaultMaxConns for any one address.
+	DefaultMaxConnsPerAddr = 128
 	// SessionIdleTTL is how long an idle session stays bound to its
 	// principal (and keeps mcp-go's per-session state).
 	SessionIdleTTL = time.Hour
@@ -122,6 +132,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// KeepAlive is the ping interval of idle event streams.
 	KeepAlive time.Duration
+	// MaxConns bounds the connections open at once, MaxConnsPerAddr those
+	// from one address (an IPv4 address, an IPv6 /64); 0 = the default,
+	// negative = no bound. A connection over a bound is closed as soon as
+	// it is accepted.
+	MaxConns, MaxConnsPerAddr int
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// Logger receives refusals (at warn), the shutdown's progress and
@@ -140,6 +155,8 @@ type Server struct {
 	handler    http.Handler
 
 	limiters sync.Map // principal name -> *rate.Limiter
+
+	connRefusals *refusalLog // connections over the bounds
 
 	streamableOwners *owners  // Mcp-Session-Id -> principal
 	sseSessions      *sseBook // SSE session id -> principal, requests awaiting a response
@@ -168,6 +185,7 @@ func New(opts Options) (*Server, error) {
 		origins:          map[string]bool{},
 		streamableOwners: newOwners(SessionIdleTTL),
 		sseSessions:      newSSEBook(),
+		connRefusals:     newRefusalLog(opts.Logger, "connections refused over the connection bounds, in summary"),
 	}
 	for _, o := range opts.AllowedOrigins {
 		norm, err := normalizeOrigin(o)
@@ -223,6 +241,12 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerAddr == 0 {
+		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
 	for _, d := range []struct {
 		v   *time.Duration
@@ -293,7 +317,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		TLSConfig:    s.tls,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	stopAccepting := &closeOnce{Listener: ln}
+	done := make(chan struct{})
+	var summaries sync.WaitGroup
+	summaries.Go(func() { s.summariseRefusals(done) })
+	defer func() { close(done); summaries.Wait() }()
+
+	stopAccepting := &closeOnce{Listener: newConnLimit(ln, s.opts.MaxConns, s.opts.MaxConnsPerAddr, s.connRefusals)}
 	errc := make(chan error, 1)
 	go func() {
 		if s.tls != nil {
@@ -346,6 +375,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Info("HTTP server stopped: every call in flight finished")
 	}
 	return result
+}
+
+// summariseRefusals logs the summaries of refusals every period, and once
+// more when done closes.
+func (s *Server) summariseRefusals(done <-chan struct{}) {
+	t := time.NewTicker(refusalSummaryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.connRefusals.summarise()
+		case <-done:
+			s.connRefusals.summarise()
+			return
+		}
+	}
 }
 
 // closeOnce lets Serve close the listener itself to stop accepting
