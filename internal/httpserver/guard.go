@@ -43,6 +43,9 @@ func (s *Server) guard(kind transport, next http.Handler) http.Handler {
 		if !s.checkOrigin(w, r) {
 			return
 		}
+		if !s.withinAuthBudget(w, r) {
+			return
+		}
 		principal := s.authenticate(w, r)
 		if principal == nil {
 			return
@@ -94,7 +97,7 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	}
 	norm, err := normalizeOrigin(origin)
 	if err != nil || !(s.origins[norm] || (onLoopback(r) && isLoopbackOrigin(norm))) {
-		s.log.Warn("HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path, "remote", r.RemoteAddr)
+		s.reqRefusals.add(remoteString(r), "origin", "HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path)
 		refuse(w, r, http.StatusForbidden, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin))
 		return false
 	}
@@ -112,8 +115,36 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	return true
 }
 
+// remoteString shows a request's address in logs as the per-address
+// bounds count it.
+func remoteString(r *http.Request) string {
+	return keyString(remoteKey(r.RemoteAddr))
+}
+
+// withinAuthBudget refuses a request from an address that has spent its
+// budget of authentication failures: 429 with Retry-After, before its
+// token is even looked at, so that guessing tokens is throttled.
+func (s *Server) withinAuthBudget(w *responseWriter, r *http.Request) bool {
+	key, ok := remoteKey(r.RemoteAddr)
+	if !ok {
+		return true
+	}
+	wait := s.authFailures.wait(key, time.Now())
+	if wait == 0 {
+		return true
+	}
+	retry := max(1, int64(math.Ceil(wait.Seconds())))
+	s.reqRefusals.add(keyString(key, ok), "throttled", "HTTP request refused: too many authentication failures from this address",
+		"path", r.URL.Path, "retry_after_s", retry)
+	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: too many authentication failures from this address")
+	return false
+}
+
 // authenticate returns the request's principal, or answers 401. Only the
 // Authorization header counts: a token in the query string is never read.
+// A wrong credential spends one of the address's authentication failures
+// (a missing one guesses nothing). The token itself is never logged.
 func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Principal {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 && s.opts.Anonymous != nil {
@@ -127,9 +158,12 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 			}
 		}
 		challenge += `, error="invalid_token"`
-		s.log.Warn("HTTP request with a wrong bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+		if key, ok := remoteKey(r.RemoteAddr); ok {
+			s.authFailures.fail(key, time.Now())
+		}
+		s.reqRefusals.add(remoteString(r), "wrong_token", "HTTP request with a wrong bearer token refused", "path", r.URL.Path)
 	} else {
-		s.log.Info("HTTP request without a bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+		s.reqRefusals.add(remoteString(r), "no_token", "HTTP request without a bearer token refused", "path", r.URL.Path)
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: send Authorization: Bearer TOKEN")

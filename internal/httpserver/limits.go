@@ -9,11 +9,14 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Bounds of what is kept and logged about the addresses that are refused.
 const (
-	// maxTrackedAddrs bounds the addresses a refusal log counts one by one.
+	// maxTrackedAddrs bounds the addresses a refusal log counts one by one,
+	// and those whose authentication failures are budgeted.
 	maxTrackedAddrs = 10000
 	// firstRefusalLines bounds the refusals logged on a line of their own
 	// in each period (the first from each address).
@@ -57,42 +60,44 @@ func keyString(p netip.Prefix, ok bool) string {
 }
 
 // refusalLog logs, in bounded volume, refusals that anyone can provoke at
-// will. In each period the first refusal from an address gets a line of its
-// own, for at most firstRefusalLines addresses; the others are only counted,
-// and summarise then logs one line of counts.
+// will. In each period the first refusal of a kind (reason) from an address
+// gets a line of its own, firstRefusalLines of them at most; the others are
+// only counted, and summarise then logs one line of counts.
 type refusalLog struct {
 	log     *slog.Logger
 	summary string // the summary line's message
 
 	mu       sync.Mutex
-	since    time.Time      // start of the period
-	byAddr   map[string]int // refusals per address (maxTrackedAddrs of them at most)
-	byReason map[string]int // refusals per reason
-	total    int            // refusals
-	lines    int            // refusals logged on a line of their own
+	since    time.Time              // start of the period
+	byAddr   map[string]int         // refusals per address (maxTrackedAddrs of them at most)
+	byReason map[string]int         // refusals per reason
+	logged   map[[2]string]struct{} // reason and address of the lines of their own
+	total    int                    // refusals
 }
 
 func newRefusalLog(log *slog.Logger, summary string) *refusalLog {
-	return &refusalLog{log: log, summary: summary, since: time.Now(), byAddr: map[string]int{}, byReason: map[string]int{}}
+	l := &refusalLog{log: log, summary: summary}
+	l.reset(time.Now())
+	return l
 }
 
 // add records a refusal from addr for reason (a word, counted in the
 // summary); msg and attrs make its line if it gets one.
 func (l *refusalLog) add(addr, reason, msg string, attrs ...any) {
 	l.mu.Lock()
-	n, seen := l.byAddr[addr]
-	if seen || len(l.byAddr) < maxTrackedAddrs {
+	if n, seen := l.byAddr[addr]; seen || len(l.byAddr) < maxTrackedAddrs {
 		l.byAddr[addr] = n + 1
 	}
 	l.byReason[reason]++
 	l.total++
-	own := !seen && l.lines < firstRefusalLines
+	_, seen := l.logged[[2]string{reason, addr}]
+	own := !seen && len(l.logged) < firstRefusalLines
 	if own {
-		l.lines++
+		l.logged[[2]string{reason, addr}] = struct{}{}
 	}
 	l.mu.Unlock()
 	if own {
-		l.log.Warn(msg, append([]any{"remote", addr, "reason", reason, "then", "counted in a summary each minute"}, attrs...)...)
+		l.log.Warn(msg, append([]any{"remote", addr, "reason", reason, "then", "more like it are counted in a summary each minute"}, attrs...)...)
 	}
 }
 
@@ -101,8 +106,8 @@ func (l *refusalLog) add(addr, reason, msg string, attrs ...any) {
 func (l *refusalLog) summarise() {
 	now := time.Now()
 	l.mu.Lock()
-	since, byAddr, byReason, total, lines := l.since, l.byAddr, l.byReason, l.total, l.lines
-	l.since, l.byAddr, l.byReason, l.total, l.lines = now, map[string]int{}, map[string]int{}, 0, 0
+	since, byAddr, byReason, total, lines := l.since, l.byAddr, l.byReason, l.total, len(l.logged)
+	l.reset(now)
 	l.mu.Unlock()
 	if total == lines {
 		return
@@ -119,6 +124,10 @@ func (l *refusalLog) summarise() {
 		attrs = append(attrs, reason, byReason[reason])
 	}
 	l.log.Warn(l.summary, attrs...)
+}
+
+func (l *refusalLog) reset(now time.Time) {
+	l.since, l.byAddr, l.byReason, l.logged, l.total = now, map[string]int{}, map[string]int{}, map[[2]string]struct{}{}, 0
 }
 
 // connLimit is a listener that bounds the connections open at once, in all
@@ -211,4 +220,74 @@ func (c *limitedConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return errors.ErrUnsupported
+}
+
+// authThrottle budgets the authentication failures of each address (see
+// addrKey) with a token bucket, for maxTrackedAddrs addresses at most; a
+// rate of rate.Inf is no budget.
+type authThrottle struct {
+	rate  rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[netip.Prefix]*rate.Limiter
+}
+
+func newAuthThrottle(r rate.Limit, burst int) *authThrottle {
+	return &authThrottle{rate: r, burst: burst, buckets: map[netip.Prefix]*rate.Limiter{}}
+}
+
+// wait returns how long key must wait for its next attempt: 0 while its
+// budget allows one.
+func (a *authThrottle) wait(key netip.Prefix, now time.Time) time.Duration {
+	if a.rate == rate.Inf {
+		return 0
+	}
+	a.mu.Lock()
+	b := a.buckets[key]
+	a.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(a.rate) * float64(time.Second))
+}
+
+// fail spends one failure of key's budget.
+func (a *authThrottle) fail(key netip.Prefix, now time.Time) {
+	if a.rate == rate.Inf {
+		return
+	}
+	a.mu.Lock()
+	b := a.buckets[key]
+	if b == nil {
+		if len(a.buckets) >= maxTrackedAddrs {
+			a.evict(now)
+		}
+		b = rate.NewLimiter(a.rate, a.burst)
+		a.buckets[key] = b
+	}
+	a.mu.Unlock()
+	b.AllowN(now, 1)
+}
+
+// evict makes room for an address: it forgets those whose budget is whole
+// again (as good as new), or else the one with the most left.
+func (a *authThrottle) evict(now time.Time) {
+	var fullest netip.Prefix
+	most := -1.0
+	for key, b := range a.buckets {
+		switch tokens := b.TokensAt(now); {
+		case tokens >= float64(a.burst):
+			delete(a.buckets, key)
+		case tokens > most:
+			fullest, most = key, tokens
+		}
+	}
+	if len(a.buckets) >= maxTrackedAddrs {
+		delete(a.buckets, fullest)
+	}
 }

@@ -3,9 +3,10 @@
 // transport at /sse and /message, and /healthz, on one listener.
 //
 // Every MCP request passes, in order: the Origin check (DNS rebinding; CORS
-// for the allowed origins), bearer-token authentication (401), the
-// principal's rate limit (429), the body bound (413) and the session check
-// (a session belongs to the principal that opened it). The principal then
+// for the allowed origins), its address's budget of authentication
+// failures (429), bearer-token authentication (401), the principal's rate
+// limit (429), the body bound (413) and the session check (a session
+// belongs to the principal that opened it). The principal then
 // travels in the request's context to the tool filter and the tool
 // handlers, where the policy reads it. Before any of that, the listener
 // bounds the connections open at once, in all and per address.
@@ -83,6 +84,15 @@ const (
 	// its requests), so this leaves room for a busy host or a few behind
 	// one NAT, and an eighth of DefaultMaxConns for any one address.
 	DefaultMaxConnsPerAddr = 128
+	// DefaultAuthFailureBurst is how many authentication failures an
+	// address may have at once: room for a person fixing a token, and for a
+	// few hosts behind one NAT.
+	DefaultAuthFailureBurst = 10
+	// DefaultAuthFailureRate is the sustained rate of authentication
+	// failures allowed to an address, per second: one every 10 s, which
+	// keeps guessing a 32-character token hopeless while a host with a
+	// stale token is not locked out for long.
+	DefaultAuthFailureRate = 0.1
 	// SessionIdleTTL is how long an idle session stays bound to its
 	// principal (and keeps mcp-go's per-session state).
 	SessionIdleTTL = time.Hour
@@ -137,6 +147,13 @@ type Options struct {
 	// negative = no bound. A connection over a bound is closed as soon as
 	// it is accepted.
 	MaxConns, MaxConnsPerAddr int
+	// AuthFailureRate is each address's sustained rate of authentication
+	// failures, per second (0 = DefaultAuthFailureRate, rate.Inf = no
+	// limit), AuthFailureBurst how many it may have at once (0 =
+	// DefaultAuthFailureBurst). An address that has spent them gets 429
+	// before its token is looked at.
+	AuthFailureRate  rate.Limit
+	AuthFailureBurst int
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// Logger receives refusals (at warn), the shutdown's progress and
@@ -156,7 +173,9 @@ type Server struct {
 
 	limiters sync.Map // principal name -> *rate.Limiter
 
-	connRefusals *refusalLog // connections over the bounds
+	connRefusals *refusalLog   // connections over the bounds
+	reqRefusals  *refusalLog   // requests refused by the origin check or authentication
+	authFailures *authThrottle // each address's budget of authentication failures
 
 	streamableOwners *owners  // Mcp-Session-Id -> principal
 	sseSessions      *sseBook // SSE session id -> principal, requests awaiting a response
@@ -186,6 +205,8 @@ func New(opts Options) (*Server, error) {
 		streamableOwners: newOwners(SessionIdleTTL),
 		sseSessions:      newSSEBook(),
 		connRefusals:     newRefusalLog(opts.Logger, "connections refused over the connection bounds, in summary"),
+		reqRefusals:      newRefusalLog(opts.Logger, "HTTP requests refused by the origin check or authentication, in summary"),
+		authFailures:     newAuthThrottle(opts.AuthFailureRate, opts.AuthFailureBurst),
 	}
 	for _, o := range opts.AllowedOrigins {
 		norm, err := normalizeOrigin(o)
@@ -247,6 +268,12 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxConnsPerAddr == 0 {
 		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	if o.AuthFailureRate == 0 {
+		o.AuthFailureRate = DefaultAuthFailureRate
+	}
+	if o.AuthFailureBurst <= 0 {
+		o.AuthFailureBurst = DefaultAuthFailureBurst
 	}
 	for _, d := range []struct {
 		v   *time.Duration
@@ -386,8 +413,10 @@ func (s *Server) summariseRefusals(done <-chan struct{}) {
 		select {
 		case <-t.C:
 			s.connRefusals.summarise()
+			s.reqRefusals.summarise()
 		case <-done:
 			s.connRefusals.summarise()
+			s.reqRefusals.summarise()
 			return
 		}
 	}
