@@ -48,7 +48,7 @@ func TestAuthFailuresAreThrottled(t *testing.T) {
 		t.Errorf("throttled requests logged one by one: %d lines", len(lines))
 	}
 	sum := logs.records(t, "HTTP requests refused")
-	if len(sum) != 1 || sum[0]["wrong_token"] != float64(unauthorized) || sum[0]["throttled"] != float64(throttled) {
+	if len(sum) != 1 || sum[0]["wrong_credentials"] != float64(unauthorized) || sum[0]["throttled"] != float64(throttled) {
 		t.Errorf("summary %v, want %d wrong tokens and %d throttled", sum, unauthorized, throttled)
 	}
 }

@@ -161,9 +161,9 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 		if key, ok := remoteKey(r.RemoteAddr); ok {
 			s.authFailures.fail(key, time.Now())
 		}
-		s.reqRefusals.add(remoteString(r), "wrong_token", "HTTP request with a wrong bearer token refused", "path", r.URL.Path)
+		s.reqRefusals.add(remoteString(r), "wrong_credentials", "HTTP request with a wrong bearer token refused", "path", r.URL.Path)
 	} else {
-		s.reqRefusals.add(remoteString(r), "no_token", "HTTP request without a bearer token refused", "path", r.URL.Path)
+		s.reqRefusals.add(remoteString(r), "no_credentials", "HTTP request without a bearer token refused", "path", r.URL.Path)
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: send Authorization: Bearer TOKEN")

@@ -27,6 +27,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/mcpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
@@ -387,8 +388,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// logger returns the binary's logger (JSON, secrets redacted) writing to l.
 func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, nil))
+	log, err := logging.New(l, logging.Options{Format: "json"})
+	if err != nil {
+		panic(err)
+	}
+	return log
 }
 
 func (l *logBuffer) String() string {

@@ -82,7 +82,8 @@ func newRefusalLog(log *slog.Logger, summary string) *refusalLog {
 }
 
 // add records a refusal from addr for reason (a word, counted in the
-// summary); msg and attrs make its line if it gets one.
+// summary under that key, so none that the logger redacts: see
+// logging.IsSecretKey); msg and attrs make its line if it gets one.
 func (l *refusalLog) add(addr, reason, msg string, attrs ...any) {
 	l.mu.Lock()
 	if n, seen := l.byAddr[addr]; seen || len(l.byAddr) < maxTrackedAddrs {

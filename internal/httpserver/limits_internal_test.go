@@ -57,8 +57,8 @@ func TestRefusalLogIsBounded(t *testing.T) {
 	h := &countHandler{n: map[string]int{}, attrs: map[string][]slog.Attr{}}
 	l := newRefusalLog(slog.New(h), "summary")
 	for i := range 1000 {
-		l.add(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "wrong_token", "one")
-		l.add("192.0.2.1", "wrong_token", "one")
+		l.add(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "wrong_credentials", "one")
+		l.add("192.0.2.1", "wrong_credentials", "one")
 	}
 	l.summarise()
 	if h.n["one"] != firstRefusalLines || h.n["summary"] != 1 {
@@ -68,12 +68,12 @@ func TestRefusalLogIsBounded(t *testing.T) {
 	for _, a := range h.attrs["summary"] {
 		got[a.Key] = a.Value.String()
 	}
-	if got["refused"] != "2000" || got["wrong_token"] != "2000" || got["top_address"] != "192.0.2.1" || got["top_address_refused"] != "1000" {
+	if got["refused"] != "2000" || got["wrong_credentials"] != "2000" || got["top_address"] != "192.0.2.1" || got["top_address_refused"] != "1000" {
 		t.Errorf("summary: %v", got)
 	}
 	// A period without refusals, or with only lines of their own, has no summary.
 	l.summarise()
-	l.add("192.0.2.1", "wrong_token", "one")
+	l.add("192.0.2.1", "wrong_credentials", "one")
 	l.summarise()
 	if h.n["summary"] != 1 {
 		t.Errorf("%d summaries", h.n["summary"])

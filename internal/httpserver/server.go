@@ -269,7 +269,7 @@ func setDefaults(o *Options) {
 	if o.MaxConnsPerAddr == 0 {
 		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
-	if o.AuthFailureRate == 0 {
+	if o.AuthFailureRate <= 0 {
 		o.AuthFailureRate = DefaultAuthFailureRate
 	}
 	if o.AuthFailureBurst <= 0 {
