@@ -9,3 +9,7 @@ func SetSSELinger(d time.Duration) (restore func()) {
 	sseLinger = d
 	return func() { sseLinger = old }
 }
+
+// AddrOf returns what the per-address bounds count a remote address
+// ("ip:port") as.
+func AddrOf(remote string) string { return keyString(remoteKey(remote)) }

@@ -43,6 +43,9 @@ func (s *Server) guard(kind transport, next http.Handler) http.Handler {
 		if !s.checkOrigin(w, r) {
 			return
 		}
+		if !s.withinAuthBudget(w, r) {
+			return
+		}
 		principal := s.authenticate(w, r)
 		if principal == nil {
 			return
@@ -87,15 +90,15 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		if r.Method == http.MethodOptions {
-			http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
+			refuse(w, r, http.StatusMethodNotAllowed, "405 Method Not Allowed")
 			return false
 		}
 		return true
 	}
 	norm, err := normalizeOrigin(origin)
 	if err != nil || !(s.origins[norm] || (onLoopback(r) && isLoopbackOrigin(norm))) {
-		s.log.Warn("HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path, "remote", r.RemoteAddr)
-		http.Error(w, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin), http.StatusForbidden)
+		s.reqRefusals.add(remoteString(r), "origin", "HTTP request from an origin not allowed refused", "origin", origin, "path", r.URL.Path)
+		refuse(w, r, http.StatusForbidden, fmt.Sprintf("403 Forbidden: origin %q is not allowed (--allowed-origins)", origin))
 		return false
 	}
 	w.allowOrigin = origin
@@ -112,8 +115,36 @@ func (s *Server) checkOrigin(w *responseWriter, r *http.Request) bool {
 	return true
 }
 
+// remoteString shows a request's address in logs as the per-address
+// bounds count it.
+func remoteString(r *http.Request) string {
+	return keyString(remoteKey(r.RemoteAddr))
+}
+
+// withinAuthBudget refuses a request from an address that has spent its
+// budget of authentication failures: 429 with Retry-After, before its
+// token is even looked at, so that guessing tokens is throttled.
+func (s *Server) withinAuthBudget(w *responseWriter, r *http.Request) bool {
+	key, ok := remoteKey(r.RemoteAddr)
+	if !ok {
+		return true
+	}
+	wait := s.authFailures.wait(key, time.Now())
+	if wait == 0 {
+		return true
+	}
+	retry := max(1, int64(math.Ceil(wait.Seconds())))
+	s.reqRefusals.add(keyString(key, ok), "throttled", "HTTP request refused: too many authentication failures from this address",
+		"path", r.URL.Path, "retry_after_s", retry)
+	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: too many authentication failures from this address")
+	return false
+}
+
 // authenticate returns the request's principal, or answers 401. Only the
 // Authorization header counts: a token in the query string is never read.
+// A wrong credential spends one of the address's authentication failures
+// (a missing one guesses nothing). The token itself is never logged.
 func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Principal {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 && s.opts.Anonymous != nil {
@@ -127,12 +158,15 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 			}
 		}
 		challenge += `, error="invalid_token"`
-		s.log.Warn("HTTP request with a wrong bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+		if key, ok := remoteKey(r.RemoteAddr); ok {
+			s.authFailures.fail(key, time.Now())
+		}
+		s.reqRefusals.add(remoteString(r), "wrong_credentials", "HTTP request with a wrong bearer token refused", "path", r.URL.Path)
 	} else {
-		s.log.Info("HTTP request without a bearer token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+		s.reqRefusals.add(remoteString(r), "no_credentials", "HTTP request without a bearer token refused", "path", r.URL.Path)
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	http.Error(w, "401 Unauthorized: send Authorization: Bearer TOKEN", http.StatusUnauthorized)
+	refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: send Authorization: Bearer TOKEN")
 	return nil
 }
 
@@ -165,8 +199,29 @@ func (s *Server) allow(w *responseWriter, r *http.Request, p *policy.Principal) 
 	}
 	s.log.Warn("HTTP request over the principal's rate limit refused", "principal", p.Name, "path", r.URL.Path, "retry_after_s", retry)
 	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-	http.Error(w, "429 Too Many Requests: slow down", http.StatusTooManyRequests)
+	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: slow down")
 	return false
+}
+
+// unreadBodyGrace is how long the body of a request refused before it was
+// read may still take to arrive. What is on its way is drained, so that the
+// client reads the answer (closing a connection on unread data resets it),
+// and no more is waited for.
+const unreadBodyGrace = 500 * time.Millisecond
+
+// refuse answers a request refused before its body is read, and closes an
+// HTTP/1 connection after the answer without waiting for the body: net/http
+// would otherwise drain up to 256 KiB of it after the answer, for as long as
+// the client takes to send them. (Over HTTP/2 an unread body ends with its
+// stream; the connection is not held.)
+func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+		if r.Body != nil && r.Body != http.NoBody {
+			http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadBodyGrace))
+		}
+	}
+	http.Error(w, msg, status)
 }
 
 // message is what the guard knows of a request's JSON-RPC body.
@@ -183,19 +238,15 @@ func (s *Server) readBody(w *responseWriter, r *http.Request) (message, bool) {
 		return message{}, true
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
-		tooLarge(w, s.opts.MaxBodyBytes)
+		tooLarge(w, r, s.opts.MaxBodyBytes)
 		return message{}, false
 	}
-	// The body's read deadline must go before the handler runs: once the
-	// body is read, net/http reads the connection in the background, and a
-	// deadline then would cancel the request.
-	w.rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	// The server's ReadTimeout bounds the time.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	w.rc.SetReadDeadline(time.Time{})
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		tooLarge(w, s.opts.MaxBodyBytes)
+		tooLarge(w, r, s.opts.MaxBodyBytes)
 		return message{}, false
 	case err != nil:
 		http.Error(w, "400 Bad Request: reading the body: "+err.Error(), http.StatusBadRequest)
@@ -205,9 +256,8 @@ func (s *Server) readBody(w *responseWriter, r *http.Request) (message, bool) {
 	return parseMessage(body), true
 }
 
-func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Connection", "close")
-	http.Error(w, fmt.Sprintf("413 Request Entity Too Large: the body may have at most %d bytes", limit), http.StatusRequestEntityTooLarge)
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("413 Request Entity Too Large: the body may have at most %d bytes", limit))
 }
 
 // parseMessage classifies a JSON-RPC body. A batch or unreadable body counts

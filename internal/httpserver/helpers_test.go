@@ -6,9 +6,11 @@ package httpserver_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +27,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/mcpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
@@ -371,4 +374,74 @@ func anonIf(anon bool) *policy.Principal {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// logBuffer collects a server's log lines (JSON).
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// logger returns the binary's logger (JSON, secrets redacted) writing to l.
+func (l *logBuffer) logger() *slog.Logger {
+	log, err := logging.New(l, logging.Options{Format: "json"})
+	if err != nil {
+		panic(err)
+	}
+	return log
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// records returns the log records whose message contains msg.
+func (l *logBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(l.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m, _ := rec["msg"].(string); strings.Contains(m, msg) {
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
+
+// dialerFrom returns a dialer whose connections come from ip, a loopback
+// address; it skips the test where ip cannot be used.
+func dialerFrom(t *testing.T, ip string) *net.Dialer {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skipf("connections from %s: %v", ip, err)
+	}
+	ln.Close()
+	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+}
+
+// clientFrom returns an HTTP client whose connections come from ip.
+func clientFrom(t *testing.T, ip string) *http.Client {
+	tr := &http.Transport{DialContext: dialerFrom(t, ip).DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// shutdown ends Serve and returns its result.
+func (w *world) shutdown() error {
+	w.stop()
+	err := <-w.served
+	w.served <- nil // for the cleanup
+	return err
 }

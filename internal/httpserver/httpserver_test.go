@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/time/rate"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
@@ -111,7 +112,9 @@ func TestStreamableHTTPElicitation(t *testing.T) {
 }
 
 func TestNoOrWrongTokenIsRefused(t *testing.T) {
-	w := newWorld(t, worldOptions{policy: testPolicy})
+	// Without the budget of failures (TestAuthFailuresAreThrottled's): every
+	// wrong token here must get its 401.
+	w := newWorld(t, worldOptions{policy: testPolicy, mutate: func(o *httpserver.Options) { o.AuthFailureRate = rate.Inf }})
 	for name, header := range map[string]map[string]string{
 		"no token":        nil,
 		"wrong token":     {"Authorization": "Bearer " + strings.Repeat("x", 40)},

@@ -3,11 +3,13 @@
 // transport at /sse and /message, and /healthz, on one listener.
 //
 // Every MCP request passes, in order: the Origin check (DNS rebinding; CORS
-// for the allowed origins), bearer-token authentication (401), the
-// principal's rate limit (429), the body bound (413) and the session check
-// (a session belongs to the principal that opened it). The principal then
+// for the allowed origins), its address's budget of authentication
+// failures (429), bearer-token authentication (401), the principal's rate
+// limit (429), the body bound (413) and the session check (a session
+// belongs to the principal that opened it). The principal then
 // travels in the request's context to the tool filter and the tool
-// handlers, where the policy reads it.
+// handlers, where the policy reads it. Before any of that, the listener
+// bounds the connections open at once, in all and per address.
 //
 // Serve shuts down gracefully when its context ends: it stops accepting
 // connections, refuses new work on the ones still open, lets the calls in
@@ -61,7 +63,7 @@ const (
 	DefaultMaxHeaderBytes = 32 << 10
 	// DefaultReadHeaderTimeout bounds reading a request's headers.
 	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultReadTimeout bounds reading a request's body.
+	// DefaultReadTimeout bounds reading a request, headers and body.
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultWriteTimeout bounds each write of a response.
 	DefaultWriteTimeout = 30 * time.Second
@@ -73,6 +75,24 @@ const (
 	// DefaultKeepAlive is how often an idle event stream gets a ping, so
 	// that proxies do not close it.
 	DefaultKeepAlive = 25 * time.Second
+	// DefaultMaxConns bounds the connections open at once: far more than
+	// the MCP hosts of one WHMCS need, well within the usual file
+	// descriptor limits, about 20 MB at most.
+	DefaultMaxConns = 1024
+	// DefaultMaxConnsPerAddr bounds the connections open at once from one
+	// address: an MCP host holds one or two per session (its event stream,
+	// its requests), so this leaves room for a busy host or a few behind
+	// one NAT, and an eighth of DefaultMaxConns for any one address.
+	DefaultMaxConnsPerAddr = 128
+	// DefaultAuthFailureBurst is how many authentication failures an
+	// address may have at once: room for a person fixing a token, and for a
+	// few hosts behind one NAT.
+	DefaultAuthFailureBurst = 10
+	// DefaultAuthFailureRate is the sustained rate of authentication
+	// failures allowed to an address, per second: one every 10 s, which
+	// keeps guessing a 32-character token hopeless while a host with a
+	// stale token is not locked out for long.
+	DefaultAuthFailureRate = 0.1
 	// SessionIdleTTL is how long an idle session stays bound to its
 	// principal (and keeps mcp-go's per-session state).
 	SessionIdleTTL = time.Hour
@@ -112,16 +132,28 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxHeaderBytes bounds the request headers (431 above it).
 	MaxHeaderBytes int
-	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout its
-	// body, WriteTimeout each write of a response (an event stream lives
-	// as long as it is read), IdleTimeout a keep-alive connection between
-	// requests.
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the
+	// whole request with its body, WriteTimeout each write of a response
+	// (an event stream lives as long as it is read), IdleTimeout a
+	// keep-alive connection between requests.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ShutdownTimeout bounds how long calls in flight may take to finish
 	// after the shutdown begins.
 	ShutdownTimeout time.Duration
 	// KeepAlive is the ping interval of idle event streams.
 	KeepAlive time.Duration
+	// MaxConns bounds the connections open at once, MaxConnsPerAddr those
+	// from one address (an IPv4 address, an IPv6 /64); 0 = the default,
+	// negative = no bound. A connection over a bound is closed as soon as
+	// it is accepted.
+	MaxConns, MaxConnsPerAddr int
+	// AuthFailureRate is each address's sustained rate of authentication
+	// failures, per second (0 = DefaultAuthFailureRate, rate.Inf = no
+	// limit), AuthFailureBurst how many it may have at once (0 =
+	// DefaultAuthFailureBurst). An address that has spent them gets 429
+	// before its token is looked at.
+	AuthFailureRate  rate.Limit
+	AuthFailureBurst int
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// Logger receives refusals (at warn), the shutdown's progress and
@@ -140,6 +172,10 @@ type Server struct {
 	handler    http.Handler
 
 	limiters sync.Map // principal name -> *rate.Limiter
+
+	connRefusals *refusalLog   // connections over the bounds
+	reqRefusals  *refusalLog   // requests refused by the origin check or authentication
+	authFailures *authThrottle // each address's budget of authentication failures
 
 	streamableOwners *owners  // Mcp-Session-Id -> principal
 	sseSessions      *sseBook // SSE session id -> principal, requests awaiting a response
@@ -168,6 +204,9 @@ func New(opts Options) (*Server, error) {
 		origins:          map[string]bool{},
 		streamableOwners: newOwners(SessionIdleTTL),
 		sseSessions:      newSSEBook(),
+		connRefusals:     newRefusalLog(opts.Logger, "connections refused over the connection bounds, in summary"),
+		reqRefusals:      newRefusalLog(opts.Logger, "HTTP requests refused by the origin check or authentication, in summary"),
+		authFailures:     newAuthThrottle(opts.AuthFailureRate, opts.AuthFailureBurst),
 	}
 	for _, o := range opts.AllowedOrigins {
 		norm, err := normalizeOrigin(o)
@@ -223,6 +262,18 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerAddr == 0 {
+		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	if o.AuthFailureRate <= 0 {
+		o.AuthFailureRate = DefaultAuthFailureRate
+	}
+	if o.AuthFailureBurst <= 0 {
+		o.AuthFailureBurst = DefaultAuthFailureBurst
 	}
 	for _, d := range []struct {
 		v   *time.Duration
@@ -280,16 +331,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		// ReadTimeout bounds reading every request, its body included,
+		// whoever reads the body (the guard, or net/http draining what a
+		// handler left). net/http lifts the deadline once the body is read
+		// (or at once, without a body) to watch for the client going away,
+		// so it cuts neither event streams nor calls that wait.
+		ReadTimeout: s.opts.ReadTimeout,
 		// WriteTimeout bounds the responses written outside the guard
 		// (/healthz, 404s, net/http's own errors); the guard replaces it
-		// with a deadline per write. ReadTimeout stays zero: once a body is
-		// read, a read deadline would cancel the request, so the guard
-		// bounds the reading of each body instead.
+		// with a deadline per write.
 		WriteTimeout: s.opts.WriteTimeout,
 		TLSConfig:    s.tls,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	stopAccepting := &closeOnce{Listener: ln}
+	done := make(chan struct{})
+	var summaries sync.WaitGroup
+	summaries.Go(func() { s.summariseRefusals(done) })
+	defer func() { close(done); summaries.Wait() }()
+
+	stopAccepting := &closeOnce{Listener: newConnLimit(ln, s.opts.MaxConns, s.opts.MaxConnsPerAddr, s.connRefusals)}
 	errc := make(chan error, 1)
 	go func() {
 		if s.tls != nil {
@@ -342,6 +402,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Info("HTTP server stopped: every call in flight finished")
 	}
 	return result
+}
+
+// summariseRefusals logs the summaries of refusals every period, and once
+// more when done closes.
+func (s *Server) summariseRefusals(done <-chan struct{}) {
+	t := time.NewTicker(refusalSummaryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.connRefusals.summarise()
+			s.reqRefusals.summarise()
+		case <-done:
+			s.connRefusals.summarise()
+			s.reqRefusals.summarise()
+			return
+		}
+	}
 }
 
 // closeOnce lets Serve close the listener itself to stop accepting
