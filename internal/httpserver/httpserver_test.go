@@ -522,3 +522,31 @@ func auditRecords(t *testing.T, path string) []audit.Record {
 	}
 	return recs
 }
+
+// Hole 1 over HTTP: in human mode a calconly quote issues no token, and no
+// token confirms anything, for clients that can and cannot ask their user,
+// on both transports.
+func TestHumanModeOverHTTPIssuesNoTokenThatConfirms(t *testing.T) {
+	w := newWorld(t, worldOptions{policy: "confirmation: human\n" + testPolicy})
+	asker := &sdk.ClientOptions{ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+		return &sdk.ElicitResult{Action: "decline"}, nil
+	}}
+	quote := map[string]any{"serviceid": 3, "paymentmethod": "paypal", "type": "product", "newproductid": 2, "newproductbillingcycle": "monthly", "calconly": true}
+	for _, c := range []struct {
+		kind string
+		opts *sdk.ClientOptions
+	}{{"streamable", asker}, {"streamable", nil}, {"sse", nil}} {
+		s := w.connect(c.kind, supportToken, c.opts)
+		res := call(t, s, "upgrade_product", quote)
+		if out := decode(t, res); res.IsError || out["status"] != "quote" || out["confirmation_token"] != nil {
+			t.Errorf("%s (elicitation %v): a quote in human mode: %s", c.kind, c.opts != nil, text(res))
+		}
+		confirm := map[string]any{"serviceid": 3, "paymentmethod": "paypal", "type": "product", "newproductid": 2, "newproductbillingcycle": "monthly", "confirmation_token": "wmc_AAAAAAAAAAAAAAAAAAAAAAAA"}
+		if res := call(t, s, "upgrade_product", confirm); !res.IsError || !strings.Contains(text(res), "confirms nothing here") {
+			t.Errorf("%s: a token in human mode: %s", c.kind, text(res))
+		}
+	}
+	if w.sb.Writes() != 0 {
+		t.Errorf("%d writes", w.sb.Writes())
+	}
+}
