@@ -48,6 +48,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 type app struct {
 	server *server.MCPServer
 	policy *policy.Policy
+	state  *state
 	log    *slog.Logger
 	close  func()
 }
@@ -58,13 +59,19 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, closePolicy, err := s.policy(log)
+	st, err := s.openState(log)
 	if err != nil {
+		return nil, err
+	}
+	pol, closePolicy, err := s.policy(log, st)
+	if err != nil {
+		st.close()
 		return nil, err
 	}
 	wc, stop, err := s.connect(log)
 	if err != nil {
 		closePolicy()
+		st.close()
 		return nil, err
 	}
 	srv, err := mcpserver.New(mcpserver.Options{
@@ -75,9 +82,10 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 	if err != nil {
 		stop()
 		closePolicy()
+		st.close()
 		return nil, err
 	}
-	return &app{server: srv, policy: pol, log: log, close: func() { stop(); closePolicy() }}, nil
+	return &app{server: srv, policy: pol, state: st, log: log, close: func() { stop(); closePolicy(); st.close() }}, nil
 }
 
 // serveCommand serves MCP on stdio, or over HTTP with --http.

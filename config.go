@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/redisstore"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
@@ -31,6 +32,7 @@ type settings struct {
 	policyPath string
 	auditPath  string
 	statePath  string
+	instance   string
 	logLevel   string
 	logFormat  string
 }
@@ -44,10 +46,23 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	fs.StringVar(&s.accessKey, "whmcs-access-key", os.Getenv("WHMCS_ACCESS_KEY"), "optional API access key (env WHMCS_ACCESS_KEY)")
 	fs.DurationVar(&s.timeout, "whmcs-timeout", envDuration("WHMCS_TIMEOUT", whmcs.DefaultTimeout), "bound on each WHMCS request (env WHMCS_TIMEOUT)")
 	fs.StringVar(&s.policyPath, "policy", os.Getenv("WHMCS_MCP_POLICY"), "policy file (YAML) (env WHMCS_MCP_POLICY); default: read-write, confirmations for status changes and upgrades")
-	fs.StringVar(&s.statePath, "state", os.Getenv("WHMCS_MCP_STATE"), "confirmation ledger: an SQLite file, so that confirmations survive a restart and work across `call`s (env WHMCS_MCP_STATE); default: in memory")
+	fs.StringVar(&s.statePath, "state", os.Getenv("WHMCS_MCP_STATE"), "confirmation ledger: an SQLite file (confirmations survive a restart and work across `call`s), or redis://[:password@]host:port/db (rediss:// for TLS) shared by replicas, with the HTTP rate limits (env WHMCS_MCP_STATE); default: in memory")
+	fs.StringVar(&s.instance, "instance", envOr("WHMCS_MCP_INSTANCE", hostname()), "this server's name in the audit log, to tell replicas apart (env WHMCS_MCP_INSTANCE)")
 	fs.StringVar(&s.auditPath, "audit-log", os.Getenv("WHMCS_MCP_AUDIT_LOG"), "append-only audit log file, JSON Lines (env WHMCS_MCP_AUDIT_LOG); default: none")
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format on stderr: text or json")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -96,10 +111,41 @@ func (s *settings) connect(log *slog.Logger) (*whmcs.Client, func(), error) {
 	return c, stop, nil
 }
 
-// policy loads the policy file, opens the confirmation ledger (--state; in
-// memory by default, where confirmations die with the process) and the
-// audit log.
-func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
+// state is where the confirmations (and, over HTTP, the rate limits) live:
+// in memory, in an SQLite file, or in Redis shared by replicas (store set).
+type state struct {
+	ledger policy.Ledger
+	store  *redisstore.Store
+	close  func()
+}
+
+// openState opens the confirmation ledger --state names: in memory by
+// default (confirmations die with the process), an SQLite file, or
+// redis:// / rediss://, which must answer now.
+func (s *settings) openState(log *slog.Logger) (*state, error) {
+	switch {
+	case s.statePath == "":
+		return &state{ledger: policy.NewMemoryLedger(), close: func() {}}, nil
+	case strings.HasPrefix(s.statePath, "redis://") || strings.HasPrefix(s.statePath, "rediss://"):
+		store, err := redisstore.Open(context.Background(), redisstore.Options{URL: s.statePath, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("confirmations and rate limits are shared through Redis", "redis", store.String())
+		return &state{ledger: store.Ledger(), store: store, close: func() { store.Close() }}, nil
+	case strings.Contains(s.statePath, "://"):
+		return nil, fmt.Errorf("--state %s: want the path of an SQLite file, or a redis:// or rediss:// URL", s.statePath)
+	}
+	fl, err := policy.OpenFileLedger(s.statePath)
+	if err != nil {
+		return nil, err
+	}
+	return &state{ledger: fl, close: func() { fl.Close() }}, nil
+}
+
+// policy loads the policy file and opens the audit log; confirmations go
+// to st's ledger.
+func (s *settings) policy(log *slog.Logger, st *state) (*policy.Policy, func(), error) {
 	file, err := policy.Load(s.policyPath)
 	if err != nil {
 		return nil, nil, err
@@ -107,24 +153,9 @@ func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	if os.Getenv("WHMCS_MCP_SIGNING_KEY") != "" {
 		log.Warn("WHMCS_MCP_SIGNING_KEY is no longer used: confirmation tokens are random ids kept in the confirmation ledger (--state); unset it")
 	}
-	var ledger policy.Ledger
-	closeLedger := func() {}
-	switch {
-	case s.statePath == "":
-		ledger = policy.NewMemoryLedger()
-	case strings.Contains(s.statePath, "://"):
-		return nil, nil, fmt.Errorf("--state %s: want the path of an SQLite file", s.statePath)
-	default:
-		fl, err := policy.OpenFileLedger(s.statePath)
-		if err != nil {
-			return nil, nil, err
-		}
-		ledger, closeLedger = fl, func() { fl.Close() }
-	}
 	auditLog := audit.Discard()
 	if s.auditPath != "" {
 		if auditLog, err = audit.Open(s.auditPath); err != nil {
-			closeLedger()
 			return nil, nil, fmt.Errorf("audit log: %w", err)
 		}
 		if torn := auditLog.TornTail(); torn != "" {
@@ -134,13 +165,12 @@ func (s *settings) policy(log *slog.Logger) (*policy.Policy, func(), error) {
 	} else {
 		log.Warn("no audit log configured (--audit-log or WHMCS_MCP_AUDIT_LOG): changes are not recorded")
 	}
-	p, err := policy.New(file, policy.Options{Ledger: ledger, Audit: auditLog, Logger: log})
+	p, err := policy.New(file, policy.Options{Ledger: st.ledger, Audit: auditLog, Logger: log, Instance: s.instance})
 	if err != nil {
 		auditLog.Close()
-		closeLedger()
 		return nil, nil, err
 	}
-	return p, func() { auditLog.Close(); closeLedger() }, nil
+	return p, func() { auditLog.Close() }, nil
 }
 
 // startSandbox serves an in-memory sandbox WHMCS on a loopback port and says

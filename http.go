@@ -126,9 +126,13 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 			origins = append(origins, o)
 		}
 	}
+	var shared httpserver.RateLimiter
+	if a.state.store != nil && limit != rate.Inf {
+		shared = a.state.store.RateLimiter(limit, h.rateBurst)
+	}
 	hs, err := httpserver.New(httpserver.Options{
 		MCP: a.server, Auth: auth, Anonymous: anonymous,
-		AllowedOrigins: origins, RateLimit: limit, RateBurst: h.rateBurst,
+		AllowedOrigins: origins, RateLimit: limit, RateBurst: h.rateBurst, Limiter: shared,
 		MaxBodyBytes: h.maxBody, ShutdownTimeout: h.shutdownTimeout,
 		TLSCertFile: h.tlsCert, TLSKeyFile: h.tlsKey,
 		Logger: a.log,

@@ -33,18 +33,21 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Instance names this server in the audit log (e.g. its host name).
+	Instance string
 }
 
 // Policy implements tools.Gate with the rules of a policy File.
 type Policy struct {
-	file   *File
-	digest string
-	writes map[string]bool // names of the write tools
-	local  *Principal
-	ledger Ledger
-	audit  *audit.Log
-	now    func() time.Time
-	log    *slog.Logger
+	file     *File
+	digest   string
+	writes   map[string]bool // names of the write tools
+	local    *Principal
+	ledger   Ledger
+	audit    *audit.Log
+	now      func() time.Time
+	log      *slog.Logger
+	instance string
 }
 
 // New returns the Policy for file.
@@ -53,14 +56,15 @@ func New(file *File, opts Options) (*Policy, error) {
 		file = Default()
 	}
 	p := &Policy{
-		file:   file,
-		digest: file.Digest(),
-		writes: map[string]bool{},
-		local:  &Principal{Name: LocalPrincipal, Clients: file.Clients},
-		ledger: opts.Ledger,
-		audit:  opts.Audit,
-		now:    opts.Now,
-		log:    opts.Logger,
+		file:     file,
+		digest:   file.Digest(),
+		writes:   map[string]bool{},
+		local:    &Principal{Name: LocalPrincipal, Clients: file.Clients},
+		ledger:   opts.Ledger,
+		audit:    opts.Audit,
+		now:      opts.Now,
+		log:      opts.Logger,
+		instance: opts.Instance,
 	}
 	for _, t := range tools.All(nil) {
 		p.writes[t.Name] = t.Kind == tools.Write
@@ -172,7 +176,7 @@ func (p *Policy) refuse(c *call, tokenID, reason string) error {
 // record appends an audit record for c; a failure is logged (the records
 // that must be on disk before a write go through recordIntent instead).
 func (p *Policy) record(c *call, r audit.Record) {
-	r.Principal, r.Tool, r.Arguments = c.principal.Name, c.op.Tool, c.args
+	r.Instance, r.Principal, r.Tool, r.Arguments = p.instance, c.principal.Name, c.op.Tool, c.args
 	if _, err := p.audit.Append(r); err != nil {
 		p.log.Error("audit log append failed", "event", r.Event, "tool", r.Tool, "err", err)
 	}
@@ -180,7 +184,7 @@ func (p *Policy) record(c *call, r audit.Record) {
 
 // execute writes the intent record, performs the write and records the outcome.
 func (p *Policy) execute(ctx context.Context, c *call, tokenID string) (any, error) {
-	intent := audit.Record{Event: "intent", TokenID: tokenID, Principal: c.principal.Name, Tool: c.op.Tool, Arguments: c.args}
+	intent := audit.Record{Event: "intent", Instance: p.instance, TokenID: tokenID, Principal: c.principal.Name, Tool: c.op.Tool, Arguments: c.args}
 	if _, err := p.audit.Append(intent); err != nil {
 		return nil, fmt.Errorf("the audit log cannot be written (%v); nothing was sent to WHMCS", err)
 	}

@@ -185,22 +185,34 @@ func bearerToken(values []string) (string, bool) {
 
 // allow applies the principal's rate limit: 429 with Retry-After above it.
 func (s *Server) allow(w *responseWriter, r *http.Request, p *policy.Principal) bool {
+	delay := s.wait(r, p)
+	if delay == 0 {
+		return true
+	}
+	retry := max(int64(math.Ceil(delay.Seconds())), 1)
+	s.log.Warn("HTTP request over the principal's rate limit refused", "principal", p.Name, "path", r.URL.Path, "retry_after_s", retry)
+	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: slow down")
+	return false
+}
+
+// wait returns how long p must wait before this request: 0 to serve it now.
+func (s *Server) wait(r *http.Request, p *policy.Principal) time.Duration {
+	if s.opts.Limiter != nil {
+		return s.opts.Limiter.Allow(r.Context(), p.Name)
+	}
 	lim := s.limiter(p.Name)
 	now := time.Now()
 	res := lim.ReserveN(now, 1)
 	delay := res.DelayFrom(now)
 	if res.OK() && delay == 0 {
-		return true
+		return 0
 	}
 	res.CancelAt(now)
-	retry := int64(math.Ceil(delay.Seconds()))
-	if retry < 1 || !res.OK() {
-		retry = 1
+	if !res.OK() {
+		return time.Second
 	}
-	s.log.Warn("HTTP request over the principal's rate limit refused", "principal", p.Name, "path", r.URL.Path, "retry_after_s", retry)
-	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-	refuse(w, r, http.StatusTooManyRequests, "429 Too Many Requests: slow down")
-	return false
+	return delay
 }
 
 // unreadBodyGrace is how long the body of a request refused before it was

@@ -128,6 +128,9 @@ type Options struct {
 	// RateBurst is how many requests a principal may send at once (0 =
 	// DefaultRateBurst).
 	RateBurst int
+	// Limiter, if set, applies the principals' rate limits instead of
+	// limiters in this process' memory: one shared by replicas (Redis).
+	Limiter RateLimiter
 	// MaxBodyBytes bounds a request body (413 above it).
 	MaxBodyBytes int64
 	// MaxHeaderBytes bounds the request headers (431 above it).
@@ -563,6 +566,13 @@ func isLoopbackOrigin(norm string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// RateLimiter limits each principal's requests.
+type RateLimiter interface {
+	// Allow reports how long principal must wait before its next request:
+	// 0 when it may make it now (and it is counted).
+	Allow(ctx context.Context, principal string) time.Duration
 }
 
 // limiter returns a principal's rate limiter.

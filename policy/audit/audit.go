@@ -50,6 +50,9 @@ const GenesisPrev = "00000000000000000000000000000000000000000000000000000000000
 type Record struct {
 	// Time is when the record was appended (UTC); Append sets it if zero.
 	Time time.Time `json:"time"`
+	// Instance names the server (replica) that wrote the record, so that
+	// the logs of several replicas can be merged and told apart.
+	Instance string `json:"instance,omitempty"`
 	// Event is what happened: preview, confirmation, refusal, intent,
 	// execution, failure, outcome_unknown or declined.
 	Event string `json:"event"`
