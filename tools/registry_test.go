@@ -76,8 +76,12 @@ func TestEveryToolDeclaresWhatItIs(t *testing.T) {
 			t.Errorf("%s: declare a Probe that calls %s without changing anything (whmcs-mcp check)", name, tool.Action)
 		}
 		args := argNames(tool.Args)
-		if args["clientid"] && tool.Scope.ClientArg == "" {
-			t.Errorf("%s filters by clientid: declare Scope.ClientArg (and Scope.Empty)", name)
+		// WHMCS names its client filter clientid in some actions and userid
+		// in others (GetInvoices, GetOrders, GetTickets...).
+		for _, filter := range []string{"clientid", "userid"} {
+			if args[filter] && tool.Scope.ClientArg == "" {
+				t.Errorf("%s filters by %s: declare Scope.ClientArg (and Scope.Empty)", name, filter)
+			}
 		}
 		if tool.Scope.ClientArg != "" && tool.Scope.Empty == nil {
 			t.Errorf("%s: declare Scope.Empty, the answer for a client that does not exist", name)

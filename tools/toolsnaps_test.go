@@ -69,21 +69,21 @@ func TestAnnotations(t *testing.T) {
 			t.Errorf("%s: every hint must be set explicitly: %+v", tool.Name, a)
 			continue
 		}
-		switch tool.Name {
-		case "get_clients_products", "get_products", "get_clients_addons", "get_payment_methods":
+		switch {
+		case tool.Kind == Read:
 			if !*a.ReadOnlyHint || *a.DestructiveHint {
 				t.Errorf("%s: a read must be readOnly and not destructive", tool.Name)
 			}
-		case "upgrade_product":
+		case tool.Name == "upgrade_product":
 			if *a.ReadOnlyHint || !*a.DestructiveHint || *a.IdempotentHint {
 				t.Errorf("%s: want readOnly false, destructive true, idempotent false", tool.Name)
 			}
-		case "update_client_product", "update_client_addon":
+		case tool.Name == "update_client_product", tool.Name == "update_client_addon":
 			if *a.ReadOnlyHint || !*a.DestructiveHint {
 				t.Errorf("%s: a write that can change status must be destructive", tool.Name)
 			}
 		default:
-			t.Errorf("unexpected tool %s", tool.Name)
+			t.Errorf("unexpected write %s: say here which hints it must have", tool.Name)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
@@ -45,9 +46,9 @@ func TestAllGood(t *testing.T) {
 	if !r.OK() {
 		t.Fatalf("a healthy sandbox fails the check:\n%s", text(r))
 	}
-	for _, action := range []string{"GetClientsProducts", "GetProducts", "GetClientsAddons", "GetPaymentMethods", "UpdateClientProduct", "UpdateClientAddon", "UpgradeProduct"} {
-		if !strings.Contains(text(r), action) {
-			t.Errorf("the report does not mention %s:\n%s", action, text(r))
+	for _, tool := range tools.All(nil) {
+		if !strings.Contains(text(r), tool.Action) {
+			t.Errorf("the report does not mention %s:\n%s", tool.Action, text(r))
 		}
 	}
 	if sb.Writes() != 0 {
