@@ -54,26 +54,38 @@ func TestReadmeDefaultsAreTheDefaults(t *testing.T) {
 	}
 }
 
-// TestReadmeConfirmAcrossTwoCalls runs the Quick start's recipe as written,
-// with the built binary for `go run .`, a free port for 8081 and a
-// temporary directory for /tmp.
-func TestReadmeConfirmAcrossTwoCalls(t *testing.T) {
-	section := readmeSection(t, "## Quick start")
-	start := strings.Index(section, "second `call`")
-	if start < 0 {
-		t.Fatal("the Quick start has no recipe for a second call")
+// quickstartCommands returns the commands of the README's fenced blocks
+// marked "sh quickstart", in order, without their comments.
+func quickstartCommands(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var lines []string
-	for _, line := range strings.Split(section[start:], "\n") {
-		if strings.HasPrefix(line, "    ") {
-			command, _, _ := strings.Cut(line, "  # ") // a comment would swallow the $( ) around it
-			lines = append(lines, strings.TrimSpace(command))
-		} else if len(lines) > 0 {
-			break
+	var commands []string
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case line == "```sh quickstart":
+			in = true
+		case in && line == "```":
+			in = false
+		case in && strings.TrimSpace(line) != "":
+			command, _, _ := strings.Cut(line, "  # ") // a comment would swallow the $( ) put around it
+			commands = append(commands, strings.TrimSpace(command))
 		}
 	}
-	if len(lines) != 5 {
-		t.Fatalf("want the recipe's 5 commands, got %q", lines)
+	return commands
+}
+
+// TestReadmeQuickStart runs every command of the README's quick start as
+// written, in a temporary directory, each one's exit status checked: the
+// built binary stands for `go run .`, a free port for 8081, the temporary
+// directory for /tmp, and the token the preview printed for "wmc_...".
+func TestReadmeQuickStart(t *testing.T) {
+	commands := quickstartCommands(t)
+	if len(commands) < 9 {
+		t.Fatalf("the quick start's commands: %q", commands)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,35 +95,40 @@ func TestReadmeConfirmAcrossTwoCalls(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	script := []string{"set -e", "trap 'kill $(jobs -p) 2>/dev/null' EXIT"}
-	for i, line := range lines {
+	placeholder := false
+	for i, line := range commands {
 		line = strings.NewReplacer("go run .", binary, "8081", port, "/tmp/", dir+"/").Replace(line)
-		switch i {
-		case 0:
-			script = append(script, line, "for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"+port+") 2>/dev/null && break; sleep 0.1; done")
-		case 3:
-			script = append(script, "PREVIEW=$("+line+")", `echo "$PREVIEW"`,
-				`TOKEN=$(printf '%s' "$PREVIEW" | sed -n 's/.*"confirmation_token": "\(wmc_[^"]*\)".*/\1/p')`)
-		case 4:
-			if !strings.Contains(line, "wmc_...") {
-				t.Fatalf("the confirming call has no token placeholder: %s", line)
-			}
+		mark := fmt.Sprintf("echo '---[%d]'", i)
+		switch {
+		case strings.HasSuffix(line, "&"):
+			script = append(script, mark, line,
+				"for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"+port+") 2>/dev/null && break; sleep 0.1; done")
+		case strings.Contains(line, "wmc_..."):
+			placeholder = true
 			line = strings.Replace(line, "wmc_...", "'\"$TOKEN\"'", 1)
-			script = append(script, "echo ---confirm", line, "echo ---again", line+" || echo refused-again")
+			script = append(script, mark, line, "echo ---again", line+" || echo refused-again")
+		case strings.Contains(line, `"status": "Suspended"}'`) && !strings.Contains(line, "--sandbox"):
+			script = append(script, mark, "PREVIEW=$("+line+")", `echo "$PREVIEW"`,
+				`TOKEN=$(printf '%s' "$PREVIEW" | sed -n 's/.*"confirmation_token": "\(wmc_[^"]*\)".*/\1/p')`)
 		default:
-			script = append(script, line)
+			script = append(script, mark, line)
 		}
 	}
+	if !placeholder {
+		t.Fatal("the quick start no longer confirms a preview with a second call")
+	}
 	cmd := exec.Command("bash", "-c", strings.Join(script, "\n"))
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "WHMCS_MCP_STATE=", "WHMCS_URL=", "WHMCS_MCP_POLICY=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("the recipe failed: %v\n%s", err, out)
+		t.Fatalf("a quick start command failed (the last ---[N] names it): %v\n%s", err, out)
 	}
 	text := string(out)
-	confirm, again, _ := strings.Cut(text[strings.Index(text, "---confirm"):], "---again")
-	if !strings.Contains(text, `"status": "confirmation_required"`) || !strings.Contains(confirm, `"status": "done"`) ||
-		!strings.Contains(again, "already used") || !strings.Contains(again, "refused-again") {
-		t.Errorf("the recipe did not preview, confirm once and refuse the replay:\n%s", text)
+	for _, want := range []string{`"id":2,"result"`, `"products"`, `"status": "confirmation_required"`, `"status": "done"`, "already used", "refused-again"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the quick start's output lacks %q:\n%s", want, text)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "demo.db")); err != nil {
 		t.Errorf("the sandbox's database: %v", err)
