@@ -190,6 +190,8 @@ func product(fields map[string]string) string {
 func TestGetClientsProductsListShapes(t *testing.T) {
 	one := product(nil)
 	two := product(map[string]string{"id": "8"})
+	nine := product(map[string]string{"id": `"9"`})
+	ten := product(map[string]string{"id": `"10"`})
 	cases := []struct {
 		name     string
 		products string // raw JSON for "products"; "" leaves the key out
@@ -199,6 +201,14 @@ func TestGetClientsProductsListShapes(t *testing.T) {
 		{"wrapped single object", `{"product":` + one + `}`, []Int{7}},
 		{"wrapped empty array", `{"product":[]}`, nil},
 		{"wrapped empty string", `{"product":""}`, nil},
+		{"wrapped empty object", `{"product":{}}`, nil},
+		{"wrapped null", `{"product":null}`, nil},
+		{"keyed by index", `{"product":{"0":` + one + `,"1":` + two + `}}`, []Int{7, 8}},
+		{"keyed by index, members out of order", `{"product":{"1":` + two + `,"0":` + one + `}}`, []Int{7, 8}},
+		{"keyed by id", `{"product":{"8":` + two + `,"7":` + one + `}}`, []Int{7, 8}},
+		{"keyed by id, numeric order", `{"product":{"10":` + ten + `,"9":` + nine + `,"7":` + one + `}}`, []Int{7, 9, 10}},
+		{"keyed, one record", `{"product":{"7":` + one + `}}`, []Int{7}},
+		{"keyed without the wrapper", `{"0":` + one + `,"1":` + two + `}`, []Int{7, 8}},
 		{"empty string", `""`, nil},
 		{"empty object", `{}`, nil},
 		{"empty array", `[]`, nil},
