@@ -298,18 +298,43 @@ func TestScalarSpellings(t *testing.T) {
 }
 
 func TestScalarRejects(t *testing.T) {
-	// A value that is not what the field holds is an error, not a silent zero.
-	for _, tc := range []struct{ field, raw string }{
-		{"id", `"abc"`},
-		{"id", `"1.5"`},
-		{"recurringamount", `"twelve"`},
-		{"overideautosuspend", `"maybe"`},
-		{"name", `{"a":1}`},
-		{"id", `[1]`},
+	// A value that is not what the field holds is an error naming the field
+	// and the value, not a silent zero.
+	for _, tc := range []struct{ field, raw, want string }{
+		{"id", `"abc"`, `string "abc" into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"id", `"1.5"`, `string "1.5" into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"id", `1e300`, `number 1e300 into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"recurringamount", `"twelve"`, `string "twelve" into Go struct field ClientProduct.recurringamount of type whmcs.Float`},
+		{"overideautosuspend", `"maybe"`, `string "maybe" into Go struct field ClientProduct.overideautosuspend of type whmcs.Bool`},
+		{"name", `{"a":1}`, `object into Go struct field ClientProduct.name of type whmcs.String`},
+		{"nextduedate", `["2026-01-01"]`, `array into Go struct field ClientProduct.nextduedate of type whmcs.Date`},
+		{"id", `[1]`, `array into Go struct field ClientProduct.id of type whmcs.Int`},
 	} {
 		var p ClientProduct
-		if err := json.Unmarshal([]byte(product(map[string]string{tc.field: tc.raw})), &p); err == nil {
-			t.Errorf("%s=%s decoded without error: %+v", tc.field, tc.raw, p)
+		err := json.Unmarshal([]byte(product(map[string]string{tc.field: tc.raw})), &p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: error %v, want one with %s", tc.field, tc.raw, err, tc.want)
+		}
+	}
+	// Through a whole reply, the path leads from the reply to the field,
+	// also where encoding/json decodes the record (Product, for its pricing).
+	for _, tc := range []struct {
+		out         any
+		reply, want string
+	}{
+		{&GetClientsProductsResponse{}, `{"result":"success","products":{"product":[{"id":"1"},{"id":"seven"}]}}`,
+			`string "seven" into Go struct field GetClientsProductsResponse.products.product.1.id of type whmcs.Int`},
+		{&GetClientsProductsResponse{}, `{"result":"success","products":{"product":{"7":{"id":"7","configoptions":{"configoption":[{"id":"x"}]}}}}}`,
+			`string "x" into Go struct field GetClientsProductsResponse.products.product.7.configoptions.configoption.0.id of type whmcs.Int`},
+		{&GetProductsResponse{}, `{"result":"success","products":{"product":[{"pid":"1","pricing":{"USD":{"monthly":"free"}}}]}}`,
+			`string "free" into Go struct field GetProductsResponse.products.product.0.pricing.monthly of type whmcs.Float`},
+		{&GetProductsResponse{}, `{"result":"success","totalresults":"many"}`,
+			`string "many" into Go struct field GetProductsResponse.totalresults of type whmcs.Int`},
+	} {
+		sameDecoding(t, tc.reply, tc.out)
+		err := decodeReply("Action", read, 200, "application/json", []byte(tc.reply), tc.out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one with %s", tc.reply, err, tc.want)
 		}
 	}
 }

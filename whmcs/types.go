@@ -24,9 +24,20 @@ import (
 
 var null = []byte("null")
 
+// The scalar types, named in the errors of values they cannot hold (see
+// shapeError), such as: json: cannot unmarshal string "seven" into Go struct
+// field GetClientsProductsResponse.products.product.0.id of type whmcs.Int.
+var (
+	stringType = reflect.TypeFor[String]()
+	intType    = reflect.TypeFor[Int]()
+	floatType  = reflect.TypeFor[Float]()
+	boolType   = reflect.TypeFor[Bool]()
+	dateType   = reflect.TypeFor[Date]()
+)
+
 // scalarText returns the text of a JSON string, number or boolean, and "" for
-// null. Objects and arrays are an error.
-func scalarText(b []byte) (string, error) {
+// null. Objects and arrays are an error saying that they are no t.
+func scalarText(b []byte, t reflect.Type) (string, error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || bytes.Equal(b, null):
@@ -42,7 +53,7 @@ func scalarText(b []byte) (string, error) {
 		if len(b) == 2 { // {} and [] stand for "nothing" in WHMCS's XML-to-JSON replies
 			return "", nil
 		}
-		return "", fmt.Errorf("want a scalar, got %.40s", b)
+		return "", shapeError(b, t)
 	}
 	return string(b), nil
 }
@@ -52,7 +63,7 @@ type String string
 
 // UnmarshalJSON accepts strings, numbers, booleans and null.
 func (s *String) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, stringType)
 	*s = String(t)
 	return err
 }
@@ -62,7 +73,7 @@ type Int int64
 
 // UnmarshalJSON accepts integers as numbers or strings; "" and null are 0.
 func (i *Int) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, intType)
 	if err != nil || t == "" {
 		*i = 0
 		return err
@@ -71,7 +82,7 @@ func (i *Int) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		f, ferr := strconv.ParseFloat(t, 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return fmt.Errorf("want an integer, got %q", t)
+			return shapeError(b, intType)
 		}
 		n = int64(f)
 	}
@@ -87,14 +98,14 @@ type Float float64
 
 // UnmarshalJSON accepts numbers as numbers or strings; "" and null are 0.
 func (f *Float) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, floatType)
 	if err != nil || t == "" {
 		*f = 0
 		return err
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("want a number, got %q", t)
+		return shapeError(b, floatType)
 	}
 	*f = Float(v)
 	return nil
@@ -109,7 +120,7 @@ type Bool bool
 
 // UnmarshalJSON accepts the spellings above.
 func (v *Bool) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, boolType)
 	if err != nil {
 		return err
 	}
@@ -119,7 +130,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	case "", "0", "false", "off", "no":
 		*v = false
 	default:
-		return fmt.Errorf("want a boolean, got %q", t)
+		return shapeError(b, boolType)
 	}
 	return nil
 }
@@ -129,7 +140,7 @@ type Date string
 
 // UnmarshalJSON accepts a string or null.
 func (d *Date) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, dateType)
 	*d = Date(t)
 	return err
 }
