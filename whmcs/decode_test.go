@@ -3,128 +3,26 @@ package whmcs
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// docsGetClientsProducts is the example reply of whmcs-api/GetClientsProducts.txt.
-const docsGetClientsProducts = `{
-"result": "success",
-"clientid": "1",
-"serviceid": null,
-"pid": null,
-"domain": null,
-"totalresults": "2",
-"startnumber": 0,
-"numreturned": 2,
-"products": {
-"product": [
-{
-"id": "1",
-"qty": "1",
-"clientid": "1",
-"orderid": "1",
-"ordernumber": "456789",
-"pid": "1",
-"regdate": "2015-01-01",
-"name": "Starter",
-"translated_name": "Starter",
-"groupname": "Shared Hosting",
-"translated_groupname": "Shared Hosting",
-"domain": "demodomain.com",
-"dedicatedip": "",
-"serverid": "1",
-"servername": "Saturn",
-"serverip": "1.2.3.4",
-"serverhostname": "saturn.example.com",
-"suspensionreason": "",
-"firstpaymentamount": "12.95",
-"recurringamount": "12.95",
-"paymentmethod": "authorize",
-"paymentmethodname": "Credit Card",
-"billingcycle": "Monthly",
-"nextduedate": "2016-11-25",
-"status": "Terminated",
-"username": "demodoma",
-"password": "xxxxxxxx",
-"subscriptionid": "",
-"promoid": "0",
-"overideautosuspend": "",
-"overidesuspenduntil": "0000-00-00",
-"ns1": "",
-"ns2": "",
-"assignedips": "",
-"notes": "",
-"diskusage": "0",
-"disklimit": "0",
-"bwusage": "0",
-"bwlimit": "0",
-"lastupdate": "0000-00-00 00:00:00",
-"customfields": {
-"customfield": []
-},
-"configoptions": {
-"configoption": []
+// docsGetClientsProducts is the example reply of WHMCS's API reference for
+// GetClientsProducts.
+var docsGetClientsProducts = string(mustRead(filepath.Join(referenceDir, "GetClientsProducts.json")))
+
+// mustRead returns the contents of a test data file, for package-level test
+// values.
+func mustRead(name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
-},
-{
-"id": "2",
-"qty": "2",
-"clientid": "1",
-"orderid": "2",
-"pid": "3",
-"regdate": "2015-05-20",
-"name": "Plus",
-"translated_name": "Plus",
-"groupname": "Shared Hosting",
-"translated_groupname": "Shared Hosting",
-"domain": "demodomain2.net",
-"dedicatedip": "",
-"serverid": "2",
-"servername": "Pluto",
-"serverip": "2.3.4.5",
-"serverhostname": "pluto.example.com",
-"suspensionreason": "",
-"firstpaymentamount": "24.95",
-"recurringamount": "24.95",
-"paymentmethod": "paypal",
-"paymentmethodname": "PayPal",
-"billingcycle": "Monthly",
-"nextduedate": "2017-01-20",
-"status": "Active",
-"username": "demodom2",
-"password": "xxxxxxxx",
-"subscriptionid": "",
-"promoid": "0",
-"overideautosuspend": "",
-"overidesuspenduntil": "0000-00-00",
-"ns1": "",
-"ns2": "",
-"assignedips": "",
-"notes": "",
-"diskusage": "0",
-"disklimit": "0",
-"bwusage": "0",
-"bwlimit": "0",
-"lastupdate": "0000-00-00 00:00:00",
-"customfields": {
-"customfield": []
-},
-"configoptions": {
-"configoption": [
-{
-"id": "1",
-"option": "Sample Config Option",
-"type": "dropdown",
-"value": "Selected option value"
-}
-]
-}
-}
-]
-}
-}`
 
 func TestGetClientsProductsDocsExample(t *testing.T) {
 	c, rec := fakeWHMCS(t, docsGetClientsProducts)
