@@ -99,35 +99,36 @@ func atEnd(b []byte, i int) error {
 	return nil
 }
 
-// eachElement calls fn with each element of the JSON array b.
-func eachElement(b []byte, fn func(value []byte) error) error {
+// scanElements returns the elements of the JSON array b. Unlike eachMember
+// it takes no callback: a closure appending to the caller's slice would move
+// that slice to the heap, an allocation for every array of a reply.
+func scanElements(b []byte) ([]json.RawMessage, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return errScan
+		return nil, errScan
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return atEnd(b, i+1)
+		return nil, atEnd(b, i+1)
 	}
+	var elems []json.RawMessage
 	for {
 		end := valueEnd(b, i)
 		if end < 0 {
-			return errScan
+			return nil, errScan
 		}
-		if err := fn(b[i:end]); err != nil {
-			return err
-		}
+		elems = append(elems, b[i:end])
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return errScan
+			return nil, errScan
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			return atEnd(b, i+1)
+			return elems, atEnd(b, i+1)
 		default:
-			return errScan
+			return nil, errScan
 		}
 	}
 }
@@ -395,6 +396,9 @@ func cut(s string) string {
 // encoding/json builds it for struct fields. A name other than letters,
 // digits, _ and - is quoted.
 func inMember(err error, name string) error {
+	if err == nil {
+		return nil
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		if name == "" || strings.ContainsFunc(name, func(r rune) bool {

@@ -120,7 +120,7 @@ func TestFallback(t *testing.T) {
 	if err := w.UnmarshalJSON([]byte(`{"customfield":[{"id":"1"}]`)); err == nil {
 		t.Error("a truncated wrapper decoded")
 	}
-	if err := eachElement([]byte(`[{"id":"1"} {"id":"2"}]`), func([]byte) error { return nil }); !errors.Is(err, errScan) {
+	if _, err := scanElements([]byte(`[{"id":"1"} {"id":"2"}]`)); !errors.Is(err, errScan) {
 		t.Errorf("a list without a comma: %v, want errScan", err)
 	}
 	if err := eachMember([]byte(`{"a" 1}`), func([]byte, []byte) error { return nil }); !errors.Is(err, errScan) {

@@ -415,8 +415,9 @@ func members(b []byte) (map[string]json.RawMessage, error) {
 func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 	m, err := members(b)
 	if errors.Is(err, errScan) {
-		m = nil
-		err = json.Unmarshal(b, &m)
+		var fallback map[string]json.RawMessage // declared here, so that only a fallback allocates it
+		err = json.Unmarshal(b, &fallback)
+		m = fallback
 	}
 	return m, err
 }
@@ -424,14 +425,11 @@ func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 // elements returns the elements of the JSON array b, falling back to
 // encoding/json where the scanner does not apply.
 func elements(b []byte) ([]json.RawMessage, error) {
-	var elems []json.RawMessage
-	err := eachElement(b, func(value []byte) error {
-		elems = append(elems, value)
-		return nil
-	})
+	elems, err := scanElements(b)
 	if errors.Is(err, errScan) {
-		elems = nil
-		err = json.Unmarshal(b, &elems)
+		var fallback []json.RawMessage // declared here, so that only a fallback allocates it
+		err = json.Unmarshal(b, &fallback)
+		elems = fallback
 	}
 	return elems, err
 }
