@@ -212,6 +212,10 @@ func FuzzDecodeReply(f *testing.F) {
 		`{"result":"success","products":{"product":{"id":"1","customfields":{"customfield":{"id":1}}}}}`,
 		`{"result":"success","products":{"a":[],"b":[]}}`, `{"result":"success","products":"x"}`,
 		`{"result":1,"message":{}}`, "\xef\xbb\xbf{\"result\":\"success\"}",
+		`{"result":"success","products":{"product":{"0":{"id":"1"},"1":{"id":"2","customfields":{"customfield":{"5":{"id":"5"}}}}}}}`,
+		`{"result":"success","products":{"7":{"id":"7"},"9":{"id":"9"}}}`,
+		`{"result":"success","products":{"product":{"0":"text"}}}`,
+		`{"result":"success","products":{"product":[null]}}`,
 	} {
 		f.Add(200, seed, false, uint8(0))
 	}

@@ -3,128 +3,26 @@ package whmcs
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// docsGetClientsProducts is the example reply of whmcs-api/GetClientsProducts.txt.
-const docsGetClientsProducts = `{
-"result": "success",
-"clientid": "1",
-"serviceid": null,
-"pid": null,
-"domain": null,
-"totalresults": "2",
-"startnumber": 0,
-"numreturned": 2,
-"products": {
-"product": [
-{
-"id": "1",
-"qty": "1",
-"clientid": "1",
-"orderid": "1",
-"ordernumber": "456789",
-"pid": "1",
-"regdate": "2015-01-01",
-"name": "Starter",
-"translated_name": "Starter",
-"groupname": "Shared Hosting",
-"translated_groupname": "Shared Hosting",
-"domain": "demodomain.com",
-"dedicatedip": "",
-"serverid": "1",
-"servername": "Saturn",
-"serverip": "1.2.3.4",
-"serverhostname": "saturn.example.com",
-"suspensionreason": "",
-"firstpaymentamount": "12.95",
-"recurringamount": "12.95",
-"paymentmethod": "authorize",
-"paymentmethodname": "Credit Card",
-"billingcycle": "Monthly",
-"nextduedate": "2016-11-25",
-"status": "Terminated",
-"username": "demodoma",
-"password": "xxxxxxxx",
-"subscriptionid": "",
-"promoid": "0",
-"overideautosuspend": "",
-"overidesuspenduntil": "0000-00-00",
-"ns1": "",
-"ns2": "",
-"assignedips": "",
-"notes": "",
-"diskusage": "0",
-"disklimit": "0",
-"bwusage": "0",
-"bwlimit": "0",
-"lastupdate": "0000-00-00 00:00:00",
-"customfields": {
-"customfield": []
-},
-"configoptions": {
-"configoption": []
+// docsGetClientsProducts is the example reply of WHMCS's API reference for
+// GetClientsProducts.
+var docsGetClientsProducts = string(mustRead(filepath.Join(referenceDir, "GetClientsProducts.json")))
+
+// mustRead returns the contents of a test data file, for package-level test
+// values.
+func mustRead(name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
-},
-{
-"id": "2",
-"qty": "2",
-"clientid": "1",
-"orderid": "2",
-"pid": "3",
-"regdate": "2015-05-20",
-"name": "Plus",
-"translated_name": "Plus",
-"groupname": "Shared Hosting",
-"translated_groupname": "Shared Hosting",
-"domain": "demodomain2.net",
-"dedicatedip": "",
-"serverid": "2",
-"servername": "Pluto",
-"serverip": "2.3.4.5",
-"serverhostname": "pluto.example.com",
-"suspensionreason": "",
-"firstpaymentamount": "24.95",
-"recurringamount": "24.95",
-"paymentmethod": "paypal",
-"paymentmethodname": "PayPal",
-"billingcycle": "Monthly",
-"nextduedate": "2017-01-20",
-"status": "Active",
-"username": "demodom2",
-"password": "xxxxxxxx",
-"subscriptionid": "",
-"promoid": "0",
-"overideautosuspend": "",
-"overidesuspenduntil": "0000-00-00",
-"ns1": "",
-"ns2": "",
-"assignedips": "",
-"notes": "",
-"diskusage": "0",
-"disklimit": "0",
-"bwusage": "0",
-"bwlimit": "0",
-"lastupdate": "0000-00-00 00:00:00",
-"customfields": {
-"customfield": []
-},
-"configoptions": {
-"configoption": [
-{
-"id": "1",
-"option": "Sample Config Option",
-"type": "dropdown",
-"value": "Selected option value"
-}
-]
-}
-}
-]
-}
-}`
 
 func TestGetClientsProductsDocsExample(t *testing.T) {
 	c, rec := fakeWHMCS(t, docsGetClientsProducts)
@@ -190,6 +88,8 @@ func product(fields map[string]string) string {
 func TestGetClientsProductsListShapes(t *testing.T) {
 	one := product(nil)
 	two := product(map[string]string{"id": "8"})
+	nine := product(map[string]string{"id": `"9"`})
+	ten := product(map[string]string{"id": `"10"`})
 	cases := []struct {
 		name     string
 		products string // raw JSON for "products"; "" leaves the key out
@@ -199,6 +99,14 @@ func TestGetClientsProductsListShapes(t *testing.T) {
 		{"wrapped single object", `{"product":` + one + `}`, []Int{7}},
 		{"wrapped empty array", `{"product":[]}`, nil},
 		{"wrapped empty string", `{"product":""}`, nil},
+		{"wrapped empty object", `{"product":{}}`, nil},
+		{"wrapped null", `{"product":null}`, nil},
+		{"keyed by index", `{"product":{"0":` + one + `,"1":` + two + `}}`, []Int{7, 8}},
+		{"keyed by index, members out of order", `{"product":{"1":` + two + `,"0":` + one + `}}`, []Int{7, 8}},
+		{"keyed by id", `{"product":{"8":` + two + `,"7":` + one + `}}`, []Int{7, 8}},
+		{"keyed by id, numeric order", `{"product":{"10":` + ten + `,"9":` + nine + `,"7":` + one + `}}`, []Int{7, 9, 10}},
+		{"keyed, one record", `{"product":{"7":` + one + `}}`, []Int{7}},
+		{"keyed without the wrapper", `{"0":` + one + `,"1":` + two + `}`, []Int{7, 8}},
 		{"empty string", `""`, nil},
 		{"empty object", `{}`, nil},
 		{"empty array", `[]`, nil},
@@ -288,18 +196,43 @@ func TestScalarSpellings(t *testing.T) {
 }
 
 func TestScalarRejects(t *testing.T) {
-	// A value that is not what the field holds is an error, not a silent zero.
-	for _, tc := range []struct{ field, raw string }{
-		{"id", `"abc"`},
-		{"id", `"1.5"`},
-		{"recurringamount", `"twelve"`},
-		{"overideautosuspend", `"maybe"`},
-		{"name", `{"a":1}`},
-		{"id", `[1]`},
+	// A value that is not what the field holds is an error naming the field
+	// and the value, not a silent zero.
+	for _, tc := range []struct{ field, raw, want string }{
+		{"id", `"abc"`, `string "abc" into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"id", `"1.5"`, `string "1.5" into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"id", `1e300`, `number 1e300 into Go struct field ClientProduct.id of type whmcs.Int`},
+		{"recurringamount", `"twelve"`, `string "twelve" into Go struct field ClientProduct.recurringamount of type whmcs.Float`},
+		{"overideautosuspend", `"maybe"`, `string "maybe" into Go struct field ClientProduct.overideautosuspend of type whmcs.Bool`},
+		{"name", `{"a":1}`, `object into Go struct field ClientProduct.name of type whmcs.String`},
+		{"nextduedate", `["2026-01-01"]`, `array into Go struct field ClientProduct.nextduedate of type whmcs.Date`},
+		{"id", `[1]`, `array into Go struct field ClientProduct.id of type whmcs.Int`},
 	} {
 		var p ClientProduct
-		if err := json.Unmarshal([]byte(product(map[string]string{tc.field: tc.raw})), &p); err == nil {
-			t.Errorf("%s=%s decoded without error: %+v", tc.field, tc.raw, p)
+		err := json.Unmarshal([]byte(product(map[string]string{tc.field: tc.raw})), &p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: error %v, want one with %s", tc.field, tc.raw, err, tc.want)
+		}
+	}
+	// Through a whole reply, the path leads from the reply to the field,
+	// also where encoding/json decodes the record (Product, for its pricing).
+	for _, tc := range []struct {
+		out         any
+		reply, want string
+	}{
+		{&GetClientsProductsResponse{}, `{"result":"success","products":{"product":[{"id":"1"},{"id":"seven"}]}}`,
+			`string "seven" into Go struct field GetClientsProductsResponse.products.product.1.id of type whmcs.Int`},
+		{&GetClientsProductsResponse{}, `{"result":"success","products":{"product":{"7":{"id":"7","configoptions":{"configoption":[{"id":"x"}]}}}}}`,
+			`string "x" into Go struct field GetClientsProductsResponse.products.product.7.configoptions.configoption.0.id of type whmcs.Int`},
+		{&GetProductsResponse{}, `{"result":"success","products":{"product":[{"pid":"1","pricing":{"USD":{"monthly":"free"}}}]}}`,
+			`string "free" into Go struct field GetProductsResponse.products.product.0.pricing.monthly of type whmcs.Float`},
+		{&GetProductsResponse{}, `{"result":"success","totalresults":"many"}`,
+			`string "many" into Go struct field GetProductsResponse.totalresults of type whmcs.Int`},
+	} {
+		sameDecoding(t, tc.reply, tc.out)
+		err := decodeReply("Action", read, 200, "application/json", []byte(tc.reply), tc.out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one with %s", tc.reply, err, tc.want)
 		}
 	}
 }

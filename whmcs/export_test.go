@@ -2,4 +2,4 @@ package whmcs
 
 // DocsGetClientsProductsReply is the GetClientsProducts example reply of
 // WHMCS's API reference, for the external tests against the sandbox.
-const DocsGetClientsProductsReply = docsGetClientsProducts
+var DocsGetClientsProductsReply = docsGetClientsProducts

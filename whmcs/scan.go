@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -98,35 +99,36 @@ func atEnd(b []byte, i int) error {
 	return nil
 }
 
-// eachElement calls fn with each element of the JSON array b.
-func eachElement(b []byte, fn func(value []byte) error) error {
+// scanElements returns the elements of the JSON array b. Unlike eachMember
+// it takes no callback: a closure appending to the caller's slice would move
+// that slice to the heap, an allocation for every array of a reply.
+func scanElements(b []byte) ([]json.RawMessage, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return errScan
+		return nil, errScan
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return atEnd(b, i+1)
+		return nil, atEnd(b, i+1)
 	}
+	var elems []json.RawMessage
 	for {
 		end := valueEnd(b, i)
 		if end < 0 {
-			return errScan
+			return nil, errScan
 		}
-		if err := fn(b[i:end]); err != nil {
-			return err
-		}
+		elems = append(elems, b[i:end])
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return errScan
+			return nil, errScan
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			return atEnd(b, i+1)
+			return elems, atEnd(b, i+1)
 		default:
-			return errScan
+			return nil, errScan
 		}
 	}
 }
@@ -328,22 +330,83 @@ func addFieldContext(err error, structName, field string) {
 	}
 }
 
-// decodeItem decodes one list item with decodeValid.
-func decodeItem[T any](raw []byte, item *T) error {
+// decodeItem decodes one list item with decodeValid. An item of a list of
+// records must be an object: anything else is an error naming its shape,
+// never a zero record.
+func decodeItem[T any](raw []byte, record bool, item *T) error {
+	if record {
+		if i := skipSpace(raw, 0); i >= len(raw) || raw[i] != '{' {
+			return shapeError(raw, reflect.TypeFor[T]())
+		}
+	}
 	return decodeValid(raw, item)
 }
 
-// decodeList decodes a JSON array into a slice with decodeItem; an empty
-// array gives an empty, non-nil slice, as encoding/json does.
-func decodeList[T any](b []byte) ([]T, error) {
-	items := []T{}
-	err := eachElement(b, func(raw []byte) error {
-		var item T
-		if err := decodeItem(raw, &item); err != nil {
-			return err
+// shapeError says that the JSON value b cannot be read as a t, naming its
+// shape and, for a string or a number, its text. It is a
+// *json.UnmarshalTypeError so that decodeValid, encoding/json and
+// inMember name the member it was found in on the way up.
+func shapeError(b []byte, t reflect.Type) error {
+	b = bytes.TrimSpace(b)
+	shape := "nothing"
+	if len(b) > 0 {
+		switch b[0] {
+		case '"':
+			var s string
+			if json.Unmarshal(b, &s) == nil {
+				shape = "string " + quoteShort(s)
+			} else {
+				shape = "string"
+			}
+		case '{':
+			shape = "object"
+		case '[':
+			shape = "array"
+		case 'n':
+			shape = "null"
+		case 't', 'f':
+			shape = "bool"
+		default:
+			shape = "number " + cut(string(b))
 		}
-		items = append(items, item)
+	}
+	return &json.UnmarshalTypeError{Value: shape, Type: t}
+}
+
+// quoteShort quotes s as a Go string (valid UTF-8, control characters
+// escaped), cut to its first 40 runes.
+func quoteShort(s string) string { return strconv.Quote(cut(s)) }
+
+// cut returns s cut to its first 40 runes, with "…" when something was cut.
+func cut(s string) string {
+	const n = 40
+	i := 0
+	for runes := 0; i < len(s); runes++ {
+		if runes == n {
+			return s[:i] + "…"
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s
+}
+
+// inMember names the member (a list index, a key, a wrapper's name) in which
+// err, a type error, was found: the path grows from the inside out, as
+// encoding/json builds it for struct fields. A name other than letters,
+// digits, _ and - is quoted.
+func inMember(err error, name string) error {
+	if err == nil {
 		return nil
-	})
-	return items, err
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if name == "" || strings.ContainsFunc(name, func(r rune) bool {
+			return !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			name = quoteShort(name)
+		}
+		typeErr.Field = strings.TrimSuffix(name+"."+typeErr.Field, ".")
+	}
+	return err
 }

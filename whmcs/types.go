@@ -2,10 +2,13 @@ package whmcs
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,9 +24,20 @@ import (
 
 var null = []byte("null")
 
+// The scalar types, named in the errors of values they cannot hold (see
+// shapeError), such as: json: cannot unmarshal string "seven" into Go struct
+// field GetClientsProductsResponse.products.product.0.id of type whmcs.Int.
+var (
+	stringType = reflect.TypeFor[String]()
+	intType    = reflect.TypeFor[Int]()
+	floatType  = reflect.TypeFor[Float]()
+	boolType   = reflect.TypeFor[Bool]()
+	dateType   = reflect.TypeFor[Date]()
+)
+
 // scalarText returns the text of a JSON string, number or boolean, and "" for
-// null. Objects and arrays are an error.
-func scalarText(b []byte) (string, error) {
+// null. Objects and arrays are an error saying that they are no t.
+func scalarText(b []byte, t reflect.Type) (string, error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || bytes.Equal(b, null):
@@ -39,7 +53,7 @@ func scalarText(b []byte) (string, error) {
 		if len(b) == 2 { // {} and [] stand for "nothing" in WHMCS's XML-to-JSON replies
 			return "", nil
 		}
-		return "", fmt.Errorf("want a scalar, got %.40s", b)
+		return "", shapeError(b, t)
 	}
 	return string(b), nil
 }
@@ -49,7 +63,7 @@ type String string
 
 // UnmarshalJSON accepts strings, numbers, booleans and null.
 func (s *String) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, stringType)
 	*s = String(t)
 	return err
 }
@@ -59,7 +73,7 @@ type Int int64
 
 // UnmarshalJSON accepts integers as numbers or strings; "" and null are 0.
 func (i *Int) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, intType)
 	if err != nil || t == "" {
 		*i = 0
 		return err
@@ -68,7 +82,7 @@ func (i *Int) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		f, ferr := strconv.ParseFloat(t, 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return fmt.Errorf("want an integer, got %q", t)
+			return shapeError(b, intType)
 		}
 		n = int64(f)
 	}
@@ -84,14 +98,14 @@ type Float float64
 
 // UnmarshalJSON accepts numbers as numbers or strings; "" and null are 0.
 func (f *Float) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, floatType)
 	if err != nil || t == "" {
 		*f = 0
 		return err
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("want a number, got %q", t)
+		return shapeError(b, floatType)
 	}
 	*f = Float(v)
 	return nil
@@ -106,7 +120,7 @@ type Bool bool
 
 // UnmarshalJSON accepts the spellings above.
 func (v *Bool) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, boolType)
 	if err != nil {
 		return err
 	}
@@ -116,7 +130,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	case "", "0", "false", "off", "no":
 		*v = false
 	default:
-		return fmt.Errorf("want a boolean, got %q", t)
+		return shapeError(b, boolType)
 	}
 	return nil
 }
@@ -126,7 +140,7 @@ type Date string
 
 // UnmarshalJSON accepts a string or null.
 func (d *Date) UnmarshalJSON(b []byte) error {
-	t, err := scalarText(b)
+	t, err := scalarText(b, dateType)
 	*d = Date(t)
 	return err
 }
@@ -136,40 +150,42 @@ func (d *Date) IsZero() bool {
 	return *d == "" || strings.HasPrefix(string(*d), "0000-00-00")
 }
 
-// List is a list that WHMCS may send as an array, a single object, "", {} or
-// null. It always encodes as a JSON array.
+// List is a list of records that WHMCS may send in any of these shapes, and
+// always encodes as a JSON array:
+//
+//   - an array: [{...}, {...}];
+//   - one record on its own, as WHMCS's XML-style replies write a list of
+//     one: {"id": "7", ...};
+//   - an object of records keyed by index or by record id:
+//     {"0": {...}, "1": {...}} or {"7": {...}, "9": {...}};
+//   - nothing: "", [], {} or null.
+//
+// An object is an object of records when every one of its keys is a decimal
+// integer ("0", "17", "-1"), and one record otherwise. The evidence: WHMCS
+// builds a list as a PHP array and encodes it with json_encode, which writes
+// an array as a JSON array only when its keys are exactly 0 to n-1 in order;
+// a list keyed by id, or filtered with its keys kept, becomes an object whose
+// keys are those integers (php.net's json_encode page, "Sequential versus
+// non-sequential array example"). A record is a row whose members are named
+// after its fields, and no record in the API reference's example replies
+// has a member named by a number. So the keys alone decide, whatever the
+// values: in an object of records, a value that is not a record (a string, a
+// number, an array, null) is an error that names it, rather than a record
+// with no fields. The records of an object of records are listed in the
+// numeric order of their keys: the list's order for index keys, ascending
+// ids for id keys.
+//
+// Anything else that cannot be read as a list, or as one of its records, is
+// an error that names the member and the shape found, never an empty record,
+// such as: json: cannot unmarshal string "text" into Go struct field
+// GetClientsProductsResponse.products.product.0 of type whmcs.ClientProduct.
 type List[T any] []T
 
-// UnmarshalJSON accepts the spellings above.
+// UnmarshalJSON accepts the shapes above.
 func (l *List[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*l = nil
-	switch {
-	case len(b) == 0 || bytes.Equal(b, null) || bytes.Equal(b, []byte(`""`)):
-		return nil
-	case b[0] == '[':
-		items, err := decodeList[T](b)
-		if errors.Is(err, errScan) {
-			items = nil
-			err = json.Unmarshal(b, &items)
-		}
-		if err != nil {
-			return err
-		}
-		*l = items
-		return nil
-	case b[0] == '{':
-		if isEmptyObject(b) {
-			return nil
-		}
-		var item T
-		if err := decodeItem(b, &item); err != nil {
-			return err
-		}
-		*l = List[T]{item}
-		return nil
-	}
-	return fmt.Errorf("want a list, got %.40s", b)
+	items, err := listOf[T](b)
+	*l = items
+	return err
 }
 
 // MarshalJSON writes an array, [] when empty.
@@ -184,39 +200,16 @@ func (l List[T]) MarshalJSON() ([]byte, error) {
 func (l *List[T]) IsZero() bool { return len(*l) == 0 }
 
 // Wrapped is a list that WHMCS wraps in an object named after its items,
-// {"product": [...]} under "products". Unwrapped it may also be "", {}, [] or
-// null. It encodes as a plain array, without the wrapper.
+// {"product": [...]} under "products", the list inside taking any of List's
+// shapes. Unwrapped it may also be an array, an object of records, "", {}, []
+// or null. It encodes as a plain array, without the wrapper.
 type Wrapped[T any] []T
 
-// UnmarshalJSON accepts the wrapper object and the empty spellings.
+// UnmarshalJSON accepts the wrapper object and the unwrapped shapes.
 func (w *Wrapped[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*w = nil
-	if len(b) == 0 || b[0] != '{' {
-		var l List[T] // "", null, or a bare array
-		err := l.UnmarshalJSON(b)
-		*w = Wrapped[T](l)
-		return err
-	}
-	inner, err := members(b)
-	if errors.Is(err, errScan) {
-		inner = nil
-		err = json.Unmarshal(b, &inner)
-	}
-	if err != nil {
-		return err
-	}
-	if len(inner) > 1 {
-		return fmt.Errorf("want an object with one list in it, got keys %v", keysOf(inner))
-	}
-	for _, raw := range inner {
-		var l List[T]
-		if err := l.UnmarshalJSON(raw); err != nil {
-			return err
-		}
-		*w = Wrapped[T](l)
-	}
-	return nil
+	items, err := wrappedOf[T](b)
+	*w = items
+	return err
 }
 
 // MarshalJSON writes an array, [] when empty.
@@ -224,6 +217,187 @@ func (w Wrapped[T]) MarshalJSON() ([]byte, error) { return List[T](w).MarshalJSO
 
 // IsZero reports an empty list.
 func (w *Wrapped[T]) IsZero() bool { return len(*w) == 0 }
+
+var emptyString = []byte(`""`)
+
+// listOf decodes a list in any of List's shapes. An array, even an empty
+// one, gives a non-nil slice, as encoding/json does; nothing gives nil.
+func listOf[T any](b []byte) ([]T, error) {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || bytes.Equal(b, null) || bytes.Equal(b, emptyString):
+		return nil, nil
+	case b[0] == '[':
+		elems, err := elements(b)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]T, len(elems))
+		record := isRecord[T]()
+		for i, raw := range elems {
+			if err := decodeItem(raw, record, &items[i]); err != nil {
+				return nil, inMember(err, strconv.Itoa(i))
+			}
+		}
+		return items, nil
+	case b[0] == '{':
+		if isEmptyObject(b) {
+			return nil, nil
+		}
+		keyed, err := isObjectOfRecords(b)
+		if err != nil {
+			return nil, err
+		}
+		if keyed {
+			m, err := objectMembers(b)
+			if err != nil {
+				return nil, err
+			}
+			return keyedItems[T](m)
+		}
+		var item T
+		if err := decodeItem(b, isRecord[T](), &item); err != nil {
+			return nil, err
+		}
+		return []T{item}, nil
+	}
+	return nil, shapeError(b, reflect.TypeFor[[]T]())
+}
+
+// wrappedOf decodes a Wrapped list: a wrapper object with one member, the
+// list, or the list itself.
+func wrappedOf[T any](b []byte) ([]T, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return listOf[T](b) // "", null, an array
+	}
+	inner, err := objectMembers(b)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(inner) == 0:
+		return nil, nil
+	case allIndexKeys(inner): // an object of records without the wrapper
+		return keyedItems[T](inner)
+	case len(inner) > 1:
+		return nil, &json.UnmarshalTypeError{Value: "object with members " + quotedKeys(inner) + " (a wrapper has one)",
+			Type: reflect.TypeFor[[]T]()}
+	}
+	var name string
+	var raw json.RawMessage
+	for name, raw = range inner { // the one member
+	}
+	items, err := listOf[T](raw)
+	return items, inMember(err, name)
+}
+
+// keyedItems decodes the members of an object of records, in the numeric
+// order of their keys.
+func keyedItems[T any](m map[string]json.RawMessage) ([]T, error) {
+	keys := slices.SortedFunc(maps.Keys(m), compareIndexKeys)
+	items := make([]T, len(keys))
+	record := isRecord[T]()
+	for i, key := range keys {
+		if err := decodeItem(m[key], record, &items[i]); err != nil {
+			return nil, inMember(err, key)
+		}
+	}
+	return items, nil
+}
+
+// isRecord reports whether T is a record: a struct, read from an object.
+func isRecord[T any]() bool { return reflect.TypeFor[T]().Kind() == reflect.Struct }
+
+// errNotKeyed stops the scan of an object at its first key that is not a
+// decimal integer.
+var errNotKeyed = errors.New("whmcs: a key is not a decimal integer")
+
+// isObjectOfRecords reports whether every key of the JSON object b is a
+// decimal integer. It stops at the first key that is not, which for a record
+// is its first.
+func isObjectOfRecords(b []byte) (bool, error) {
+	err := eachMember(b, func(key []byte, _ []byte) error {
+		if !isIndexKey(string(key)) {
+			return errNotKeyed
+		}
+		return nil
+	})
+	switch {
+	case err == errNotKeyed:
+		return false, nil
+	case errors.Is(err, errScan):
+		m, err := objectMembers(b)
+		return err == nil && allIndexKeys(m), err
+	}
+	return err == nil, err
+}
+
+// isIndexKey reports whether key is a decimal integer: an optional minus
+// sign and one or more ASCII digits.
+func isIndexKey(key string) bool {
+	if len(key) > 0 && key[0] == '-' {
+		key = key[1:]
+	}
+	if len(key) == 0 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '0' || key[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// allIndexKeys reports whether m has members and every key is a decimal
+// integer.
+func allIndexKeys(m map[string]json.RawMessage) bool {
+	for key := range m {
+		if !isIndexKey(key) {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+// compareIndexKeys orders decimal integer keys by their value, and keys of
+// the same value ("7" and "07") by their text, so that the order never
+// depends on the order of the members.
+func compareIndexKeys(a, b string) int {
+	if c := cmp.Compare(indexSign(a), indexSign(b)); c != 0 {
+		return c
+	}
+	am, bm := indexMagnitude(a), indexMagnitude(b)
+	c := cmp.Compare(len(am), len(bm))
+	if c == 0 {
+		c = strings.Compare(am, bm)
+	}
+	if indexSign(a) < 0 {
+		c = -c
+	}
+	if c == 0 {
+		c = strings.Compare(a, b)
+	}
+	return c
+}
+
+// indexMagnitude returns the digits of a decimal integer key without its sign
+// and leading zeros ("" for zero).
+func indexMagnitude(key string) string {
+	return strings.TrimLeft(strings.TrimPrefix(key, "-"), "0")
+}
+
+// indexSign returns -1, 0 or 1 as the decimal integer key is negative, zero
+// or positive.
+func indexSign(key string) int {
+	switch {
+	case indexMagnitude(key) == "":
+		return 0
+	case key[0] == '-':
+		return -1
+	}
+	return 1
+}
 
 // members returns the members of a JSON object; a repeated name keeps its
 // last value, as when decoding into a map.
@@ -236,15 +410,44 @@ func members(b []byte) (map[string]json.RawMessage, error) {
 	return m, err
 }
 
+// objectMembers returns the members of the JSON object b as members does,
+// falling back to encoding/json where the scanner does not apply.
+func objectMembers(b []byte) (map[string]json.RawMessage, error) {
+	m, err := members(b)
+	if errors.Is(err, errScan) {
+		var fallback map[string]json.RawMessage // declared here, so that only a fallback allocates it
+		err = json.Unmarshal(b, &fallback)
+		m = fallback
+	}
+	return m, err
+}
+
+// elements returns the elements of the JSON array b, falling back to
+// encoding/json where the scanner does not apply.
+func elements(b []byte) ([]json.RawMessage, error) {
+	elems, err := scanElements(b)
+	if errors.Is(err, errScan) {
+		var fallback []json.RawMessage // declared here, so that only a fallback allocates it
+		err = json.Unmarshal(b, &fallback)
+		elems = fallback
+	}
+	return elems, err
+}
+
 func isEmptyObject(b []byte) bool {
 	return len(bytes.TrimSpace(b[1:len(b)-1])) == 0
 }
 
-func keysOf(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// quotedKeys lists the keys of m, sorted and quoted, the first five of them.
+func quotedKeys(m map[string]json.RawMessage) string {
+	keys := slices.Sorted(maps.Keys(m))
+	quoted := make([]string, 0, 6)
+	for i, k := range keys {
+		if i == 5 {
+			quoted = append(quoted, fmt.Sprintf("and %d more", len(keys)-5))
+			break
+		}
+		quoted = append(quoted, quoteShort(k))
 	}
-	slices.Sort(keys)
-	return keys
+	return strings.Join(quoted, ", ")
 }
