@@ -112,6 +112,13 @@ func argumentError(verr *jsonschema.ValidationError) error {
 	var lines []string
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
+		if k, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+			// Its causes judge the name alone, without its place, and its
+			// InstanceLocation may name another argument (jsonschema v6.0.3
+			// does not copy it): the place is read from the schema's.
+			lines = append(lines, fmt.Sprintf("argument %s: %s is not an id (digits only)", quotePath(schemaProperties(e.SchemaURL)), Describe(k.Property)))
+			return
+		}
 		if len(e.Causes) > 0 {
 			for _, c := range e.Causes {
 				walk(c)
@@ -139,13 +146,28 @@ func describe(e *jsonschema.ValidationError) string {
 		return fmt.Sprintf("%s: must be one of %s", where, enumList(k.Want))
 	case *kind.Format:
 		if k.Want == "date" {
-			return fmt.Sprintf("%s: expected a date YYYY-MM-DD, got %v", where, k.Got)
+			return fmt.Sprintf("%s: expected a real date YYYY-MM-DD, got %s", where, Describe(k.Got))
 		}
 	}
 	return fmt.Sprintf("%s: %s", where, e.ErrorKind.LocalizedString(english))
 }
 
 var english = message.NewPrinter(language.English)
+
+// schemaProperties returns the argument path of a schema location, e.g.
+// ["customfields"] for mem:///t.input.json#/properties/customfields/propertyNames.
+func schemaProperties(url string) []string {
+	_, pointer, _ := strings.Cut(url, "#")
+	parts := strings.Split(pointer, "/")
+	var path []string
+	for i := 0; i+1 < len(parts); i++ {
+		if parts[i] == "properties" {
+			path = append(path, parts[i+1])
+			i++
+		}
+	}
+	return path
+}
 
 func quotePath(loc []string) string {
 	if len(loc) == 0 {

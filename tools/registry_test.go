@@ -92,6 +92,7 @@ func TestEveryToolDeclaresWhatItIs(t *testing.T) {
 		if tool.Kind == Write && name != "upgrade_product" && tool.Effects == nil {
 			t.Errorf("%s writes: declare Effects, what each argument changes", name)
 		}
+		checkDeclared(t, tool, args)
 		for field, effect := range tool.Effects {
 			if !args[field] {
 				t.Errorf("%s: Effects names %q, which is not an argument", name, field)
@@ -100,6 +101,39 @@ func TestEveryToolDeclaresWhatItIs(t *testing.T) {
 				t.Errorf("%s: %s has the unknown effect %q", name, field, effect)
 			}
 		}
+	}
+}
+
+// checkDeclared fails when a write's argument that names something WHMCS
+// lists is not declared in its Checks, or Checks names an argument the tool
+// does not have.
+func checkDeclared(t *testing.T, tool Tool, args map[string]bool) {
+	t.Helper()
+	ch := tool.Checks
+	if tool.Kind == Write {
+		for arg, declared := range map[string]bool{
+			"paymentmethod": ch.PaymentMethod == "paymentmethod",
+			"pid":           slices.Contains(ch.Products, "pid"),
+			"newproductid":  slices.Contains(ch.Products, "newproductid"),
+			"customfields":  ch.CustomFields == "customfields",
+			"configoptions": ch.ConfigOptions == "configoptions",
+		} {
+			if args[arg] && !declared {
+				t.Errorf("%s takes %s: declare it in Checks, to be checked against what WHMCS lists", tool.Name, arg)
+			}
+		}
+	}
+	named := append([]string{ch.PaymentMethod, ch.Service, ch.CustomFields, ch.ConfigOptions}, ch.Products...)
+	for _, arg := range named {
+		if arg != "" && !args[arg] {
+			t.Errorf("%s: Checks names %q, which is not an argument", tool.Name, arg)
+		}
+	}
+	if (ch.CustomFields != "" || ch.ConfigOptions != "") && ch.Service == "" {
+		t.Errorf("%s: Checks needs Service, the argument that selects the service whose product's fields and options apply", tool.Name)
+	}
+	if ch.ConfigOptions != "" && ch.ConfigValues == 0 {
+		t.Errorf("%s: Checks needs ConfigValues, how %s takes configurable option values", tool.Name, tool.Action)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -60,6 +61,10 @@ type Spec struct {
 	// Effects maps a write's arguments to what they change (EffectStatus,
 	// ...), which decides which calls the policy guards.
 	Effects map[string]string
+	// Checks names a write's arguments that are checked against what WHMCS
+	// lists (payment gateways, products, their custom fields and
+	// configurable options) before the write is previewed or sent.
+	Checks Checks
 	// Probe tries Action without changing anything (whmcs-mcp check).
 	Probe Probe
 }
@@ -79,11 +84,27 @@ type Tool struct {
 	Handler server.ToolHandlerFunc
 }
 
-// Deps is what handlers need at run time.
+// Deps is what handlers need at run time. It is shared by pointer and not
+// copied once in use.
 type Deps struct {
 	WHMCS  *whmcs.Client
 	Gate   Gate
 	Logger *slog.Logger
+	// Catalog answers the checks of the write tools (see Checks); nil means
+	// one made on first use, of WHMCS, keeping answers for CatalogTTL.
+	Catalog *Catalog
+
+	catalogOnce sync.Once
+}
+
+// catalog returns d.Catalog, made on first use when nil.
+func (d *Deps) catalog() *Catalog {
+	d.catalogOnce.Do(func() {
+		if d.Catalog == nil {
+			d.Catalog = NewCatalog(d.WHMCS, CatalogTTL)
+		}
+	})
+	return d.Catalog
 }
 
 // All returns every tool, in the order they are listed. deps may be nil when
@@ -140,8 +161,12 @@ func ServerTools(tools []Tool) ([]server.ServerTool, error) {
 }
 
 // handle wraps a typed handler: it validates the arguments, applies the
-// caller's client scope (see Scope), decodes the arguments into A, runs fn,
-// and turns its result or error into a tool result.
+// caller's client scope (see Scope), decodes the arguments into A, checks
+// them against what WHMCS lists (see Checks), runs fn, and turns its result
+// or error into a tool result. Scope comes first, so that a record outside
+// the caller's scope looks like one that does not exist whatever else the
+// call holds; the checks come before fn, so that a refused write is never
+// previewed, asked about or sent.
 func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.CallToolRequest, args *A) (any, error)) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		raw, err := validateArgs(spec.Name, req.GetRawArguments())
@@ -158,6 +183,9 @@ func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.C
 		var args A
 		if err := decodeInto(scope.args, &args); err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
+		}
+		if err := spec.Checks.run(ctx, deps, scope.args); err != nil {
+			return ErrorResult(err), nil
 		}
 		result, err := fn(ctx, req, &args)
 		if err != nil {

@@ -1,8 +1,9 @@
 package tools
 
 // Benchmarks of the tools' hot paths: schema lookup and argument validation,
-// shaping services for the model, and a whole get_clients_products handler
-// call against a WHMCS that answers at once. Run with:
+// shaping services for the model, a whole get_clients_products handler call
+// against a WHMCS that answers at once, and the checks of a write against
+// what WHMCS lists. Run with:
 //
 //	go test -run '^$' -bench . ./tools
 
@@ -14,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -151,6 +153,65 @@ func BenchmarkGetClientsProductsHandler(b *testing.B) {
 					b.Fatal(err, res)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkWriteChecks is the cost of the checks on a write, against the
+// sandbox on 127.0.0.1: the checks alone ("checks/") and the whole
+// update_client_product call run at once, without preview ("write/"), with
+// paymentmethod ("pm") or with paymentmethod, pid, custom fields and
+// configurable options ("all"), the catalogue kept for CatalogTTL ("cached")
+// or read afresh on every call ("uncached"); "write/notes" is a write
+// without a checked argument, for scale. requests/op counts what reached
+// WHMCS: the write, the service read that custom fields and options need,
+// and the catalogue reads when uncached.
+func BenchmarkWriteChecks(b *testing.B) {
+	const (
+		pm  = `{"serviceid": 9, "notes": "bench", "paymentmethod": "paypal"}`
+		all = `{"serviceid": 9, "notes": "bench", "paymentmethod": "paypal", "pid": 7, "customfields": {"4": "build.tanakalabs.example"}, ` +
+			`"configoptions": {"2": 5, "3": {"optionid": 6, "qty": 4}, "4": {"optionid": 7, "qty": 1}, "5": {"optionid": 10}}}`
+	)
+	for _, c := range []struct {
+		name, args string
+		ttl        time.Duration
+		write      bool
+	}{
+		{"checks/pm/cached", pm, CatalogTTL, false},
+		{"checks/pm/uncached", pm, 0, false},
+		{"checks/all/cached", all, CatalogTTL, false},
+		{"checks/all/uncached", all, 0, false},
+		{"write/notes", `{"serviceid": 9, "notes": "bench"}`, CatalogTTL, true},
+		{"write/all/cached", all, CatalogTTL, true},
+		{"write/all/uncached", all, 0, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w := newCounted(b, nil)
+			w.deps.Catalog = NewCatalog(w.deps.WHMCS, c.ttl)
+			tool := w.tools["update_client_product"]
+			req := mcp.CallToolRequest{}
+			req.Params.Name = tool.Name
+			req.Params.Arguments = json.RawMessage(c.args)
+			call := func() {
+				if !c.write {
+					if err := tool.Checks.run(context.Background(), w.deps, req.Params.Arguments.(json.RawMessage)); err != nil {
+						b.Fatal(err)
+					}
+					return
+				}
+				res, err := tool.Handler(context.Background(), req)
+				if err != nil || res.IsError {
+					b.Fatal(err, res)
+				}
+			}
+			call() // the catalogue kept, when it is
+			before, n := len(w.whmcs.Requests()), 0
+			b.ReportAllocs()
+			for b.Loop() {
+				call()
+				n++
+			}
+			b.ReportMetric(float64(len(w.whmcs.Requests())-before)/float64(n), "requests/op")
 		})
 	}
 }

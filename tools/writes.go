@@ -95,6 +95,8 @@ func (UpdateClientProductArgs) JSONSchemaExtend(s *jsonschema.Schema) {
 		choice.Properties.Set("optionid", &jsonschema.Schema{Type: "integer", Description: "Option choice id."})
 		choice.Properties.Set("qty", &jsonschema.Schema{Type: "integer", Minimum: json.Number("0"), Description: "Quantity."})
 		p.AdditionalProperties = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "integer"}, choice}}
+		p.Description = "Configurable options by option id (see get_products): a choice id for dropdown and radio options, " +
+			"or {\"optionid\": choice id, \"qty\": N}, which quantity and yes/no options need (yes/no: qty 1 yes, 0 no)."
 	}
 }
 
@@ -126,6 +128,8 @@ func UpdateClientProduct(deps *Deps) Tool {
 		Result:  &UpdateClientProductResult{},
 		Scope:   Scope{Record: serviceRecord},
 		Effects: serviceEffects,
+		Checks: Checks{PaymentMethod: "paymentmethod", Products: []string{"pid"}, Service: "serviceid",
+			CustomFields: "customfields", ConfigOptions: "configoptions", ConfigValues: ChoiceOrSelection},
 		Probe: Probe{NotFound: serviceNotFound, Run: func(ctx context.Context, c *whmcs.Client) error {
 			_, err := c.UpdateClientProduct(ctx, whmcs.UpdateClientProductRequest{ServiceID: 0})
 			return err
@@ -264,6 +268,8 @@ type UpgradeProductArgs struct {
 func (UpgradeProductArgs) JSONSchemaExtend(s *jsonschema.Schema) {
 	if p, ok := s.Properties.Get("configoptions"); ok {
 		p.AdditionalProperties = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "integer"}, {Type: "string"}}}
+		p.Description = "New configurable option values by option id (type configoptions; see get_products): the choice id for dropdown " +
+			"and radio options, the quantity for quantity options, 1 or 0 for yes/no, e.g. {\"4\": 2}."
 	}
 }
 
@@ -286,7 +292,9 @@ func UpgradeProduct(deps *Deps) Tool {
 		Args:   &UpgradeProductArgs{},
 		Result: &UpgradeProductResult{},
 		Scope:  Scope{Record: serviceRecord},
-		Probe:  Probe{Run: probeUpgrade},
+		Checks: Checks{PaymentMethod: "paymentmethod", Products: []string{"newproductid"}, Service: "serviceid",
+			ConfigOptions: "configoptions", ConfigValues: ChoiceOrQuantity},
+		Probe: Probe{Run: probeUpgrade},
 	}
 	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, req mcp.CallToolRequest, args *UpgradeProductArgs) (any, error) {
 		call := args.UpgradeProductRequest

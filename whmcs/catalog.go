@@ -87,11 +87,16 @@ type ProductCustomField struct {
 	Required    String `json:"required,omitzero"`
 }
 
-// ProductConfigOption is a configurable option defined on a product.
+// ProductConfigOption is a configurable option defined on a product. Type
+// is WHMCS's code ("1" dropdown, "2" radio, "3" yes/no, "4" quantity).
+// MinQty and MaxQty bound a quantity option's quantity; WHMCS sends them
+// from 8.12 on, and 0 for MaxQty means no bound.
 type ProductConfigOption struct {
 	ID      Int                          `json:"id"`
 	Name    String                       `json:"name,omitzero"`
 	Type    String                       `json:"type,omitzero"`
+	MinQty  Int                          `json:"minqty,omitzero"`
+	MaxQty  Int                          `json:"maxqty,omitzero"`
 	Options Wrapped[ProductConfigChoice] `json:"options,omitzero"`
 }
 
