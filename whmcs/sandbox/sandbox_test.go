@@ -56,7 +56,10 @@ func TestTestHooks(t *testing.T) {
 	if err := h.sb.SetProductPrice(ctx, 2, "USD", "monthly", -1); err != nil {
 		t.Fatal(err)
 	}
-	h.fails("Invalid Billing Cycle Requested", "UpgradeProduct", append(upgradeArgs, "calconly", "1")...)
+	// A disabled cycle prices at 0.00: (0.00 - 29.95) / 30 x 13 = -12.98.
+	if r := h.ok("UpgradeProduct", append(upgradeArgs, "calconly", "1")...); r.str("price") != "$-12.98 USD" {
+		t.Fatalf("price after disabling the cycle: %s", r.raw)
+	}
 
 	if err := h.sb.SetServiceStatus(ctx, 3, "terminated"); err != nil {
 		t.Fatal(err)

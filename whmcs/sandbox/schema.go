@@ -62,14 +62,6 @@ CREATE TABLE IF NOT EXISTS tblproducts (
 	sortorder   INTEGER NOT NULL DEFAULT 0
 );
 
--- Which products a service of product_id may be upgraded or downgraded to
--- (WHMCS: the product's "Upgrades" tab).
-CREATE TABLE IF NOT EXISTS tblproduct_upgrade_products (
-	product_id         INTEGER NOT NULL REFERENCES tblproducts(id),
-	upgrade_product_id INTEGER NOT NULL REFERENCES tblproducts(id),
-	PRIMARY KEY (product_id, upgrade_product_id)
-);
-
 -- Prices per currency and cycle of products (type 'product', relid = product
 -- id), addons ('addon', relid = addon id) and config option choices
 -- ('configoptions', relid = tblproductconfigoptionssub.id). -1.00 disables a

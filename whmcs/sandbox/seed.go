@@ -100,16 +100,6 @@ func seed(ctx context.Context, tx *sql.Tx, today time.Time) error {
 			{"description", p.desc}, {"hidden", p.hidden}, {"paytype", p.paytype}, {"servertype", p.module}, {"sortorder", p.id}})
 		pricing("product", p.id, p.setup, p.price)
 	}
-	// Upgrade paths: any product of a group to any other of the same group,
-	// and shared hosting up to any VPS.
-	for _, a := range products {
-		for _, b := range products {
-			if a.id != b.id && a.paytype == "recurring" && b.paytype == "recurring" &&
-				(a.gid == b.gid || (a.gid == 1 && b.gid == 2)) {
-				add("tblproduct_upgrade_products", object{{"product_id", a.id}, {"upgrade_product_id", b.id}})
-			}
-		}
-	}
 
 	// Custom fields. Starter and Plus have none (as the reference example shows).
 	for _, f := range []object{

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,60 +80,183 @@ func TestUpdateClientProductOnlyServiceID(t *testing.T) {
 	}
 }
 
-// TestUpdateClientProductBadInput sends invalid requests, each with a valid
-// change alongside, and checks that each gets an error and changes nothing.
-func TestUpdateClientProductBadInput(t *testing.T) {
+// TestUpdateClientProductStoresWhatItIsGiven sends values WHMCS documents
+// no error for: each request succeeds (the only documented error is "Service
+// ID Not Found") and the value is stored as doc.go says WHMCS most plausibly
+// stores it.
+func TestUpdateClientProductStoresWhatItIsGiven(t *testing.T) {
 	h := newHarness(t, Options{})
-	validCF := serialized(t, map[string]any{"2": "x.example"})
+	column := func(t *testing.T, col string, id int) string {
+		t.Helper()
+		var v string
+		if err := h.sb.DB().QueryRow("SELECT CAST("+col+" AS TEXT) FROM tblhosting WHERE id = ?", id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	selection := func(t *testing.T, configid int) string {
+		t.Helper()
+		var optionid, qty int
+		if err := h.sb.DB().QueryRow("SELECT optionid, qty FROM tblhostingconfigoptions WHERE relid = 7 AND configid = ?",
+			configid).Scan(&optionid, &qty); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d/%d", optionid, qty)
+	}
 	for _, tc := range []struct {
-		name, message string
-		args          []string
+		name  string
+		args  []string
+		check func(t *testing.T, s map[string]any)
 	}{
-		{"missing serviceid", "Service ID Not Found", []string{}},
-		{"unknown serviceid", "Service ID Not Found", []string{"serviceid", "999"}},
-		{"non-numeric serviceid", "Service ID Not Found", []string{"serviceid", "abc"}},
-		{"impossible date", "Invalid Date Format. nextduedate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "nextduedate", "2026-13-45"}},
-		{"february 30", "Invalid Date Format. regdate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "regdate", "2026-02-30"}},
-		{"d/m/Y date", "Invalid Date Format. terminationdate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "terminationdate", "22/11/2026"}},
-		{"unknown status", "Invalid Status. Valid options include Pending,Active,Suspended,Terminated,Cancelled,Fraud,Completed", []string{"serviceid", "7", "status", "Paused"}},
-		{"negative amount", "Invalid recurringamount: expected a non-negative amount", []string{"serviceid", "7", "recurringamount", "-5"}},
-		{"text amount", "Invalid firstpaymentamount: expected a non-negative amount", []string{"serviceid", "7", "firstpaymentamount", "ten"}},
-		{"negative usage", "Invalid diskusage: expected a non-negative integer", []string{"serviceid", "7", "diskusage", "-1"}},
-		{"unknown product", "Product ID Not Found", []string{"serviceid", "7", "pid", "99"}},
-		{"unknown server", "Server ID Not Found", []string{"serviceid", "7", "serverid", "99"}},
-		{"unknown promotion", "Promotion ID Not Found", []string{"serviceid", "7", "promoid", "99"}},
-		{"bad cycle", "Invalid Billing Cycle. Valid options include Free Account,One Time,Monthly,Quarterly,Semi-Annually,Annually,Biennially,Triennially", []string{"serviceid", "7", "billingcycle", "Weekly"}},
-		{"bad gateway", "Invalid Payment Method. Valid options include paypal,authorize", []string{"serviceid", "7", "paymentmethod", "bitcoin"}},
-		{"bad overideautosuspend", "Invalid overideautosuspend. Valid options include on,off", []string{"serviceid", "7", "overideautosuspend", "maybe"}},
-		{"bad unset", `Invalid unset item "status". Valid options include domain,serviceusername,servicepassword,subscriptionid,ns1,ns2,dedicatedip,assignedips,notes,suspendreason`, []string{"serviceid", "7", "unset[]", "notes", "unset[]", "status"}},
-		{"bad autorecalc", "Invalid autorecalc: expected a boolean (1, 0, true, false)", []string{"serviceid", "7", "autorecalc", "perhaps"}},
-		{"broken base64", "Invalid customfields: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "customfields", "%%%not-base64"}},
-		{"not serialized", "Invalid customfields: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}},
-		{"serialized scalar", "Invalid configoptions: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}},
-		{"foreign custom field", "Invalid customfields: 1 is not a custom field of product 5", []string{"serviceid", "7", "customfields", serialized(t, map[string]any{"1": "Yahoo"})}},
-		{"foreign config option", "Invalid configoptions: 1 is not a configurable option of product 5", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"1": 1})}},
-		{"foreign choice", "Invalid configoptions: 1 is not a choice of option 2 (Memory)", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"2": 1})}},
-		{"quantity too high", "Invalid configoptions: quantity for option 3 (Extra IPv4 Addresses) must be between 0 and 8", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"3": 9})}},
-		{"autorecalc on disabled cycle", "Unable to recalculate: product 1 is not offered on the Triennially billing cycle", []string{"serviceid", "10", "billingcycle", "Triennially", "autorecalc", "1"}},
+		// First, while the service is as seeded (Monthly, no priced options).
+		{"autorecalc spelled out", []string{"autorecalc", "perhaps", "recurringamount", "1.00"}, func(t *testing.T, s map[string]any) {
+			if s["recurringamount"] != "19.99" {
+				t.Errorf("recurringamount %v, want the recalculated 19.99", s["recurringamount"])
+			}
+		}},
+		{"impossible date", []string{"nextduedate", "2026-13-45"}, func(t *testing.T, s map[string]any) {
+			if s["nextduedate"] != zeroDate || column(t, "nextinvoicedate", 7) != zeroDate {
+				t.Errorf("nextduedate %v, nextinvoicedate %s", s["nextduedate"], column(t, "nextinvoicedate", 7))
+			}
+		}},
+		{"february 30", []string{"regdate", "2026-02-30"}, func(t *testing.T, s map[string]any) {
+			if s["regdate"] != zeroDate {
+				t.Errorf("regdate %v", s["regdate"])
+			}
+		}},
+		{"d/m/Y date", []string{"terminationdate", "22/11/2026"}, func(t *testing.T, s map[string]any) {
+			if got := column(t, "termination_date", 7); got != zeroDate {
+				t.Errorf("termination_date %s", got)
+			}
+		}},
+		{"unknown status", []string{"status", "Paused"}, func(t *testing.T, s map[string]any) {
+			if s["status"] != "Paused" {
+				t.Errorf("status %v", s["status"])
+			}
+		}},
+		{"status in lower case", []string{"status", "suspended"}, func(t *testing.T, s map[string]any) {
+			if s["status"] != "Suspended" {
+				t.Errorf("status %v", s["status"])
+			}
+		}},
+		{"negative amount", []string{"recurringamount", "-5"}, func(t *testing.T, s map[string]any) {
+			if s["recurringamount"] != "-5.00" {
+				t.Errorf("recurringamount %v", s["recurringamount"])
+			}
+		}},
+		{"text amount", []string{"firstpaymentamount", "ten"}, func(t *testing.T, s map[string]any) {
+			if s["firstpaymentamount"] != "0.00" {
+				t.Errorf("firstpaymentamount %v", s["firstpaymentamount"])
+			}
+		}},
+		{"amount with a currency", []string{"firstpaymentamount", "12.5 USD"}, func(t *testing.T, s map[string]any) {
+			if s["firstpaymentamount"] != "12.50" {
+				t.Errorf("firstpaymentamount %v", s["firstpaymentamount"])
+			}
+		}},
+		{"negative usage", []string{"diskusage", "-1"}, func(t *testing.T, s map[string]any) {
+			if s["diskusage"] != "-1" {
+				t.Errorf("diskusage %v", s["diskusage"])
+			}
+		}},
+		{"unknown product", []string{"pid", "99"}, func(t *testing.T, s map[string]any) {
+			if s["pid"] != "5" || s["name"] != "VPS Small" {
+				t.Errorf("pid %v name %v", s["pid"], s["name"])
+			}
+		}},
+		{"unknown server", []string{"serverid", "99"}, func(t *testing.T, s map[string]any) {
+			if s["serverid"] != "99" || s["servername"] != "" {
+				t.Errorf("serverid %v servername %v", s["serverid"], s["servername"])
+			}
+		}},
+		{"unknown promotion", []string{"promoid", "99"}, func(t *testing.T, s map[string]any) {
+			if s["promoid"] != "99" {
+				t.Errorf("promoid %v", s["promoid"])
+			}
+		}},
+		{"unknown cycle", []string{"billingcycle", "Weekly"}, func(t *testing.T, s map[string]any) {
+			if s["billingcycle"] != "Weekly" {
+				t.Errorf("billingcycle %v", s["billingcycle"])
+			}
+		}},
+		{"cycle short form", []string{"billingcycle", "semiannually"}, func(t *testing.T, s map[string]any) {
+			if s["billingcycle"] != "Semi-Annually" {
+				t.Errorf("billingcycle %v", s["billingcycle"])
+			}
+		}},
+		{"unknown gateway", []string{"paymentmethod", "bitcoin"}, func(t *testing.T, s map[string]any) {
+			if s["paymentmethod"] != "bitcoin" || s["paymentmethodname"] != "" {
+				t.Errorf("paymentmethod %v name %v", s["paymentmethod"], s["paymentmethodname"])
+			}
+		}},
+		{"overideautosuspend on", []string{"overideautosuspend", "ON"}, func(t *testing.T, s map[string]any) {
+			if s["overideautosuspend"] != "on" {
+				t.Errorf("overideautosuspend %v", s["overideautosuspend"])
+			}
+		}},
+		{"overideautosuspend neither on nor off", []string{"overideautosuspend", "maybe"}, func(t *testing.T, s map[string]any) {
+			if s["overideautosuspend"] != "" {
+				t.Errorf("overideautosuspend %v", s["overideautosuspend"])
+			}
+		}},
+		{"unknown unset item", []string{"unset[]", "notes", "unset[]", "status"}, func(t *testing.T, s map[string]any) {
+			if s["notes"] != "" || s["status"] != "Suspended" {
+				t.Errorf("notes %v status %v", s["notes"], s["status"])
+			}
+		}},
+		{"broken base64", []string{"customfields", "%%%not-base64"}, func(t *testing.T, s map[string]any) {}},
+		{"not serialized", []string{"customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}, func(t *testing.T, s map[string]any) {}},
+		{"serialized scalar", []string{"configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}, func(t *testing.T, s map[string]any) {}},
+		{"foreign custom field", []string{"customfields", serialized(t, map[string]any{"1": "Yahoo", "2": "kept.example"})}, func(t *testing.T, s map[string]any) {
+			cf := s["customfields"].(map[string]any)["customfield"].([]any)
+			if len(cf) != 1 || cf[0].(map[string]any)["id"] != "2" || cf[0].(map[string]any)["value"] != "kept.example" {
+				t.Errorf("custom fields %v", cf)
+			}
+		}},
+		{"foreign config option", []string{"configoptions", serialized(t, map[string]any{"1": 1})}, func(t *testing.T, s map[string]any) {
+			var n int
+			h.sb.DB().QueryRow("SELECT COUNT(*) FROM tblhostingconfigoptions WHERE relid = 7 AND configid = 1").Scan(&n)
+			if n != 0 {
+				t.Error("an option of another product was stored")
+			}
+		}},
+		{"foreign choice", []string{"configoptions", serialized(t, map[string]any{"2": 1})}, func(t *testing.T, s map[string]any) {
+			if got := selection(t, 2); got != "1/0" {
+				t.Errorf("option 2 = %s, want choice 1 as given", got)
+			}
+		}},
+		{"quantity above the maximum", []string{"configoptions", serialized(t, map[string]any{"3": 9})}, func(t *testing.T, s map[string]any) {
+			if got := selection(t, 3); got != "6/9" {
+				t.Errorf("option 3 = %s, want quantity 9 as given", got)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, h.sb)
 			writes := h.sb.Writes()
-			// A valid change rides along: it must not be applied either.
-			args := append([]string{"notes", "must not be written", "customfields", validCF}, tc.args...)
-			if tc.name == "broken base64" || tc.name == "not serialized" || tc.name == "foreign custom field" ||
-				tc.name == "autorecalc on disabled cycle" {
-				args = append([]string{"notes", "must not be written"}, tc.args...)
+			note := "note for " + tc.name
+			r := h.with(t).ok("UpdateClientProduct", append([]string{"serviceid", "7", "notes", note}, tc.args...)...)
+			if string(r.raw) != `{"result":"success","serviceid":"7"}` {
+				t.Fatalf("reply %s", r.raw)
 			}
-			h.with(t).fails(tc.message, "UpdateClientProduct", args...)
-			if after := snapshot(t, h.sb); after != before {
-				t.Fatal("a failed UpdateClientProduct changed the database")
+			if h.sb.Writes() != writes+1 {
+				t.Error("the update was not counted as a write")
 			}
-			if h.sb.Writes() != writes {
-				t.Fatal("a failed UpdateClientProduct was counted as a write")
+			s := h.with(t).service(7)
+			if tc.name != "unknown unset item" && s["notes"] != note {
+				t.Errorf("notes %v: the rest of the update was not applied", s["notes"])
 			}
+			tc.check(t, s)
 		})
 	}
+
+	// autorecalc on a cycle the product does not sell leaves the amount.
+	h.ok("UpdateClientProduct", "serviceid", "10", "billingcycle", "Triennially", "autorecalc", "1")
+	if s := h.service(10); s["recurringamount"] != "12.95" || s["billingcycle"] != "Triennially" {
+		t.Errorf("service 10: recurringamount %v, billingcycle %v", s["recurringamount"], s["billingcycle"])
+	}
+	h.fails("Service ID Not Found", "UpdateClientProduct", "serviceid", "999", "status", "Active")
+	h.fails("Service ID Not Found", "UpdateClientProduct", "serviceid", "abc")
+	h.fails("Service ID Not Found", "UpdateClientProduct")
 }
 
 func TestUpdateClientProductUnset(t *testing.T) {
