@@ -147,3 +147,62 @@ func TestClientAddInvoicePayment(t *testing.T) {
 	err = c.AddInvoicePayment(t.Context(), whmcs.AddInvoicePaymentRequest{InvoiceID: 99, TransID: "T-2", Gateway: "paypal"})
 	wantAPIError(t, err, "Invoice ID Not Found")
 }
+
+// TestClientUpgradeFromFreeProduct: from a free product to a paid one the
+// next due date becomes one billing cycle after the upgrade (WHMCS's
+// upgrades documentation), once the upgrade invoice is paid.
+func TestClientUpgradeFromFreeProduct(t *testing.T) {
+	for _, tc := range []struct {
+		cycle, price, due string
+	}{
+		{"monthly", "$29.95 USD", "2026-12-22"},
+		{"annually", "$323.40 USD", "2027-11-22"},
+	} {
+		t.Run(tc.cycle, func(t *testing.T) {
+			sb, c := serve(t, sandbox.Options{})
+			// Service 3 on a free product of its own, with no next due date.
+			for _, q := range []string{
+				`INSERT INTO tblproducts (id, type, gid, name, paytype, servertype, sortorder)
+					VALUES (9, 'hostingaccount', 1, 'Free Trial', 'free', 'cpanel', 9)`,
+				`UPDATE tblhosting SET packageid = 9, billingcycle = 'Free Account', amount = 0,
+					nextduedate = '0000-00-00', nextinvoicedate = '0000-00-00' WHERE id = 3`,
+			} {
+				if _, err := sb.DB().Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			done, err := c.UpgradeProduct(t.Context(), whmcs.UpgradeProductRequest{ServiceID: 3, PaymentMethod: "paypal",
+				Type: "product", NewProductID: ptr(4), NewProductBillingCycle: ptr(tc.cycle)})
+			if err != nil || done.Price != whmcs.String(tc.price) || done.InvoiceID == 0 {
+				t.Fatalf("upgrade: %+v, %v", done, err)
+			}
+			if s := service(t, c, 3); !s.NextDueDate.IsZero() || s.PID != 9 {
+				t.Fatalf("before payment: %+v", s)
+			}
+			if err := c.AddInvoicePayment(t.Context(), whmcs.AddInvoicePaymentRequest{InvoiceID: int(done.InvoiceID),
+				TransID: "TX-free", Gateway: "paypal"}); err != nil {
+				t.Fatal(err)
+			}
+			s := service(t, c, 3)
+			if s.PID != 4 || s.NextDueDate != whmcs.Date(tc.due) {
+				t.Errorf("after payment: pid %d, next due %s; want 4, %s", s.PID, s.NextDueDate, tc.due)
+			}
+			var nextInvoice string
+			sb.DB().QueryRow("SELECT nextinvoicedate FROM tblhosting WHERE id = 3").Scan(&nextInvoice)
+			if nextInvoice != tc.due {
+				t.Errorf("next invoice date %s, want %s", nextInvoice, tc.due)
+			}
+		})
+	}
+
+	// A paid product's upgrade keeps the next due date (service 7, due in 5 days).
+	_, c := serve(t, sandbox.Options{})
+	before := service(t, c, 7).NextDueDate
+	if _, err := c.UpgradeProduct(t.Context(), whmcs.UpgradeProductRequest{ServiceID: 7, PaymentMethod: "paypal",
+		Type: "product", NewProductID: ptr(2), NewProductBillingCycle: ptr("monthly")}); err != nil {
+		t.Fatal(err)
+	}
+	if after := service(t, c, 7); after.PID != 2 || after.NextDueDate != before {
+		t.Errorf("a paid service's downgrade: pid %d, next due %s -> %s", after.PID, before, after.NextDueDate)
+	}
+}

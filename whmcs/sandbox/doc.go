@@ -39,8 +39,8 @@
 // WHMCS most plausibly does. Each such choice is listed below with its
 // evidence: documented (a page of WHMCS's documentation), seen (in public
 // clients or bug reports), or unverified (a guess, with its reasoning). The
-// API reference pages are developers.whmcs.com/api-reference/<action>/, with
-// <action> in lower case ([UpdateClientProduct] for instance).
+// API reference pages are https://developers.whmcs.com/api-reference/<action>/,
+// with <action> in lower case.
 //
 // The errors the sandbox answers, all documented on the action's reference
 // page: "Service ID Not Found" (UpdateClientProduct, UpgradeProduct); "Addon
@@ -50,7 +50,7 @@
 // Type" (UpgradeProduct); "Invoice ID Not Found" and "It is not possible to
 // add a payment to an invoice that is Cancelled" (AddInvoicePayment). Besides
 // them, for every action: "Authentication Failed" and "Invalid IP <ip>"
-// (HTTP 403, see [Access control]), "Command Not Found", and "Invalid
+// (HTTP 403, see Access control below), "Command Not Found", and "Invalid
 // Permissions: API action "<action>" is not allowed" for Options.DeniedActions
 // (the message is seen in https://github.com/drosendo/whmcs-custom-apis/issues/2;
 // its HTTP status, 403, is unverified).
@@ -141,10 +141,21 @@
 //     values are read as PHP's (int) and stored as given, and a request that
 //     changes nothing is quoted (and ordered) at 0.00.
 //
+// UpgradeProduct from a free product (or the Free Account cycle) to a
+// recurring cycle sets the next due date one billing cycle after the upgrade
+// date, as WHMCS documents ("Free to Paid Products" in
+// https://docs.whmcs.com/products/upgrades-and-downgrades/); any other
+// upgrade keeps it ("The Next Due Date value doesn't change", same page). The
+// upgrade date is the day the upgrade was ordered, and the date is set when
+// the upgrade applies (at once, or when its invoice is paid): both
+// unverified. A cycle is its calendar months, and a day past the end of the
+// month rolls over (January 31 plus a month is March 3), as PHP's
+// strtotime("+1 month") does (unverified that WHMCS adds months so).
+//
 // AddInvoicePayment:
 //   - A payment to a Cancelled invoice answers WHMCS's documented "It is not
 //     possible to add a payment to an invoice that is Cancelled"
-//     ([AddInvoicePayment]).
+//     (https://developers.whmcs.com/api-reference/addinvoicepayment/).
 //   - "Transaction ID is required" is gone: the docs mark transid required
 //     but list no error for it, and none is shown; the payment is recorded
 //     with the transid as given, even empty (unverified).
@@ -156,10 +167,5 @@
 //
 // Other choices:
 //   - Upgrade proration uses 30-day months and 365-day years (unverified;
-//     the [UpgradeProduct] example shows 30 days for Monthly).
-//
-// [UpdateClientProduct]: https://developers.whmcs.com/api-reference/updateclientproduct/
-// [UpgradeProduct]: https://developers.whmcs.com/api-reference/upgradeproduct/
-// [AddInvoicePayment]: https://developers.whmcs.com/api-reference/addinvoicepayment/
-// [Access control]: https://developers.whmcs.com/api/access-control/
+//     the UpgradeProduct example shows 30 days for Monthly).
 package sandbox

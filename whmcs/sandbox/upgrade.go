@@ -56,6 +56,9 @@ const unpaidUpgradeMessage = "Unable to accept upgrade order. Previous upgrade i
 //     due (price > 0) it also creates an unpaid invoice and the change waits
 //     for AddInvoicePayment; otherwise it applies at once (invoiceid null)
 //     and no credit is issued for a negative price.
+//   - The next due date does not move, except from a free product (or the
+//     Free Account cycle) to a recurring cycle: it becomes one billing cycle
+//     after the day the upgrade was ordered, when the upgrade applies.
 //   - The service's status is not checked: a Suspended service can be
 //     upgraded through the API as an admin could.
 //   - type=configoptions takes configoptions[ID]=VALUE (the choice id for
@@ -448,22 +451,39 @@ func (c *call) placeUpgrade(svc *service, gw, typ string, q *quote) (*upgradeOrd
 }
 
 // applyUpgrade carries out a recorded upgrade on its service: new product
-// and cycle (or new option selections) and the new recurring amount. The
-// upgrade is then Completed and its order Active.
+// and cycle (or new option selections) and the new recurring amount. A
+// service upgraded from a free product (or the Free Account cycle) to a
+// recurring cycle is next due one billing cycle after the upgrade's date, as
+// WHMCS's upgrades documentation says. The upgrade is then Completed and its
+// order Active.
 func (c *call) applyUpgrade(upgradeID int64) error {
 	var serviceID, orderID int64
-	var typ, newValue, newCycle string
+	var typ, date, newValue, newCycle string
 	var newRecurring float64
-	err := c.tx.QueryRowContext(c.ctx, `SELECT relid, orderid, type, newvalue, newcycle, new_recurring_amount
-		FROM tblupgrades WHERE id = ?`, upgradeID).Scan(&serviceID, &orderID, &typ, &newValue, &newCycle, &newRecurring)
+	err := c.tx.QueryRowContext(c.ctx, `SELECT relid, orderid, type, date, newvalue, newcycle, new_recurring_amount
+		FROM tblupgrades WHERE id = ?`, upgradeID).Scan(&serviceID, &orderID, &typ, &date, &newValue, &newCycle, &newRecurring)
 	if err != nil {
 		return err
 	}
 	switch typ {
 	case "package":
+		var oldCycle, oldPayType string
+		if err := c.tx.QueryRowContext(c.ctx, `SELECT h.billingcycle, COALESCE(p.paytype, '') FROM tblhosting h
+			LEFT JOIN tblproducts p ON p.id = h.packageid WHERE h.id = ?`, serviceID).Scan(&oldCycle, &oldPayType); err != nil {
+			return err
+		}
 		if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET packageid = ?, billingcycle = ?, amount = ? WHERE id = ?",
 			newValue, newCycle, newRecurring, serviceID); err != nil {
 			return err
+		}
+		cy, _ := lookupCycle(newCycle)
+		from, ok := parseDate(date)
+		if (oldPayType == "free" || oldCycle == "Free Account") && cy.Recurring() && ok {
+			due := from.AddDate(0, cy.Months, 0).Format(dateLayout)
+			if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET nextduedate = ?, nextinvoicedate = ? WHERE id = ?",
+				due, due, serviceID); err != nil {
+				return err
+			}
 		}
 	case "configoptions":
 		sels, err := decodeSelections(newValue)

@@ -82,6 +82,10 @@ type cycle struct {
 	// Monthly 30, Quarterly 90, Semi-Annually 180, Annually 365,
 	// Biennially 730, Triennially 1095. 0 for cycles that do not recur.
 	Days int
+	// Months is the cycle's length in calendar months, by which a next due
+	// date moves on: Monthly 1 ... Triennially 36. 0 for cycles that do not
+	// recur.
+	Months int
 }
 
 // Recurring reports whether the cycle renews.
@@ -105,14 +109,14 @@ func (c cycle) SetupColumn() string {
 }
 
 var cycles = []cycle{
-	{"Free Account", "free", "", 0},
-	{"One Time", "onetime", "msetupfee", 0},
-	{"Monthly", "monthly", "msetupfee", 30},
-	{"Quarterly", "quarterly", "qsetupfee", 90},
-	{"Semi-Annually", "semiannually", "ssetupfee", 180},
-	{"Annually", "annually", "asetupfee", 365},
-	{"Biennially", "biennially", "bsetupfee", 730},
-	{"Triennially", "triennially", "tsetupfee", 1095},
+	{"Free Account", "free", "", 0, 0},
+	{"One Time", "onetime", "msetupfee", 0, 0},
+	{"Monthly", "monthly", "msetupfee", 30, 1},
+	{"Quarterly", "quarterly", "qsetupfee", 90, 3},
+	{"Semi-Annually", "semiannually", "ssetupfee", 180, 6},
+	{"Annually", "annually", "asetupfee", 365, 12},
+	{"Biennially", "biennially", "bsetupfee", 730, 24},
+	{"Triennially", "triennially", "tsetupfee", 1095, 36},
 }
 
 // recurringCycles are the cycles that have a price column of their own, in
