@@ -6,6 +6,8 @@ package sandbox_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +206,32 @@ func TestClientUpgradeFromFreeProduct(t *testing.T) {
 	}
 	if after := service(t, c, 7); after.PID != 2 || after.NextDueDate != before {
 		t.Errorf("a paid service's downgrade: pid %d, next due %s -> %s", after.PID, before, after.NextDueDate)
+	}
+}
+
+// TestClientGetProducts: the catalog in the reference's shapes (numeric ids,
+// type codes) decodes through the client.
+func TestClientGetProducts(t *testing.T) {
+	_, c := serve(t, sandbox.Options{})
+	resp, err := c.GetProducts(t.Context(), whmcs.GetProductsRequest{GID: ptr(2)})
+	if err != nil || resp.TotalResults != 3 || len(resp.Products) != 3 {
+		t.Fatalf("GetProducts gid 2: %+v, %v", resp, err)
+	}
+	small := resp.Products[0]
+	if small.PID != 5 || small.GID != 2 || small.Name != "VPS Small" || small.Pricing["USD"].Monthly != 19.99 {
+		t.Errorf("VPS Small = %+v", small)
+	}
+	var got []string
+	for _, o := range small.ConfigOptions {
+		got = append(got, fmt.Sprintf("%d:%s:%d", o.ID, o.Type, len(o.Options)))
+	}
+	if strings.Join(got, ",") != "2:1:3,3:4:1,4:3:1,5:2:3" {
+		t.Errorf("config options id:type:choices = %v", got)
+	}
+	if mem := small.ConfigOptions[0].Options[2]; mem.ID != 5 || mem.Name != "4 GB" || mem.Pricing["USD"].Monthly != 15 {
+		t.Errorf("4 GB choice = %+v", mem)
+	}
+	if len(small.CustomFields) != 1 || small.CustomFields[0].ID != 2 {
+		t.Errorf("custom fields = %+v", small.CustomFields)
 	}
 }

@@ -165,6 +165,30 @@
 //     recorded and changes nothing else; the docs list no such refusal
 //     (unverified).
 //
+// GetProducts replies in the shape and JSON types of its reference example
+// (documented, https://developers.whmcs.com/api-reference/getproducts/):
+// numeric pid, gid and custom field, option and choice ids; a configurable
+// option's type as WHMCS's numeric code in a string ("1" dropdown, "2" radio,
+// "3" yes/no, "4" quantity; the example shows "3"), where GetClientsProducts
+// shows a word (its example shows "dropdown"); "minqty" and "maxqty" on every
+// option (8.12); "slug" and "product-url" (8.3); "allowqty" and
+// "quantity_available" (8.12); totalresults a number, with no startnumber or
+// numreturned (the response table lists them, the example has neither);
+// prices with prefix and suffix for products and without for option choices.
+// Where the example is the only evidence:
+//   - The key is "product-url", as in the example, though the changelog calls
+//     it product_url: unverified which one real installs send.
+//   - A slug is made from the name (lower case, other characters than letters
+//     and digits a hyphen), and the product URL is the sandbox's address as
+//     the request reached it, then the group's slug and the product's, in the
+//     example's form: unverified.
+//   - A choice's "rawName", "recurring" and "required" are the example's
+//     null, 0 and null, whatever the choice: unverified what they hold.
+//   - quantity_available is the product's stock (tblproducts.qty):
+//     unverified.
+//   - Every custom field of a product is listed: WHMCS lists only those shown
+//     on the order form (documented), a setting the sandbox does not have.
+//
 // Other choices:
 //   - Upgrade proration uses 30-day months and 365-day years (unverified;
 //     the UpgradeProduct example shows 30 days for Monthly).

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -104,8 +107,9 @@ func TestGetProducts(t *testing.T) {
 		t.Fatalf("totalresults: %s", r.raw)
 	}
 	r = h.ok("GetProducts", "pid", "1")
-	want := `{"result":"success","totalresults":1,"products":{"product":[{"pid":"1","gid":"1","type":"hostingaccount",` +
-		`"name":"Starter","description":"1 website, 10 GB SSD, free SSL","module":"cpanel","paytype":"recurring",` +
+	want := `{"result":"success","totalresults":1,"products":{"product":[{"pid":1,"gid":1,"type":"hostingaccount",` +
+		`"name":"Starter","slug":"starter","product-url":"` + h.srv.URL + `/shared-hosting/starter",` +
+		`"description":"1 website, 10 GB SSD, free SSL","module":"cpanel","paytype":"recurring","allowqty":0,"quantity_available":0,` +
 		`"pricing":{"USD":{"prefix":"$","suffix":" USD","msetupfee":"0.00","qsetupfee":"0.00","ssetupfee":"0.00",` +
 		`"asetupfee":"0.00","bsetupfee":"0.00","tsetupfee":"0.00","monthly":"12.95","quarterly":"36.95",` +
 		`"semiannually":"69.95","annually":"129.50","biennially":"239.00","triennially":"-1.00"}},` +
@@ -132,6 +136,32 @@ func TestGetProducts(t *testing.T) {
 	if mem["name"] != "Memory" || len(choices) != 3 ||
 		choices[1].(map[string]any)["pricing"].(map[string]any)["USD"].(map[string]any)["monthly"] != "5.00" {
 		t.Errorf("Memory option: %v", mem)
+	}
+	// WHMCS's numeric type codes, as strings; minqty and maxqty on every
+	// option; numeric ids.
+	var types []string
+	for _, o := range opts {
+		m := o.(map[string]any)
+		types = append(types, fmt.Sprintf("%v:%v:%v-%v", m["id"], m["type"], m["minqty"], m["maxqty"]))
+	}
+	if got := strings.Join(types, ","); got != "2:1:0-0,3:4:0-8,4:3:0-0,5:2:0-0" {
+		t.Errorf("config option id:type:min-max = %s", got)
+	}
+	var wantChoice any
+	json.Unmarshal([]byte(`{"id":4,"name":"2 GB","rawName":null,"recurring":0,"required":null,"pricing":{"USD":{
+		"msetupfee":"0.00","qsetupfee":"0.00","ssetupfee":"0.00","asetupfee":"0.00","bsetupfee":"0.00","tsetupfee":"0.00",
+		"monthly":"5.00","quarterly":"15.00","semiannually":"30.00","annually":"60.00","biennially":"120.00","triennially":"180.00"}}}`),
+		&wantChoice)
+	if !reflect.DeepEqual(choices[1], wantChoice) {
+		t.Errorf("a choice:\ngot  %v\nwant %v", choices[1], wantChoice)
+	}
+	cf := prods[0]["customfields"].(map[string]any)["customfield"].([]any)
+	if len(cf) != 1 || cf[0].(map[string]any)["id"] != float64(2) {
+		t.Errorf("VPS Small custom fields: %v", cf)
+	}
+	migration := productList(t, h.ok("GetProducts", "pid", "8"))[0]
+	if migration["allowqty"] != float64(1) || migration["product-url"] != h.srv.URL+"/services/website-migration" {
+		t.Errorf("Website Migration: %v", migration)
 	}
 
 	if n := len(productList(t, h.ok("GetProducts", "pid", "1,3"))); n != 2 {

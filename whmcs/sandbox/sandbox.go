@@ -129,6 +129,9 @@ func (s *Sandbox) init(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sandbox: create schema: %w", err)
 	}
+	if err := addColumns(ctx, tx); err != nil {
+		return fmt.Errorf("sandbox: update schema: %w", err)
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tblclients").Scan(&n); err != nil {
 		return fmt.Errorf("sandbox: count clients: %w", err)

@@ -96,8 +96,12 @@ func seed(ctx context.Context, tx *sql.Tx, today time.Time) error {
 		add("tblpricing", r)
 	}
 	for _, p := range products {
-		add("tblproducts", object{{"id", p.id}, {"type", p.typ}, {"gid", p.gid}, {"name", p.name},
-			{"description", p.desc}, {"hidden", p.hidden}, {"paytype", p.paytype}, {"servertype", p.module}, {"sortorder", p.id}})
+		r := object{{"id", p.id}, {"type", p.typ}, {"gid", p.gid}, {"name", p.name},
+			{"description", p.desc}, {"hidden", p.hidden}, {"paytype", p.paytype}, {"servertype", p.module}, {"sortorder", p.id}}
+		if p.paytype == "onetime" {
+			r.set("allowqty", 1) // a migration per site: several at once
+		}
+		add("tblproducts", r)
 		pricing("product", p.id, p.setup, p.price)
 	}
 

@@ -36,6 +36,7 @@ type call struct {
 	today  time.Time // civil(now)
 	wrote  bool      // set by handlers that changed data; decides commit and Writes
 	remote string
+	base   string // the sandbox's own URL as the request reached it, "http://127.0.0.1:8081"
 }
 
 // handlerFunc handles one action and returns its successful reply or an
@@ -117,7 +118,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, errorReply(`Invalid Permissions: API action "`+action+`" is not allowed`))
 		return
 	}
-	reply, err := s.run(r.Context(), h, p, remote)
+	reply, err := s.run(r.Context(), h, p, remote, baseURL(r))
 	var apiErr apiError
 	switch {
 	case errors.As(err, &apiErr):
@@ -135,14 +136,14 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // run executes h in one transaction. A handler that reports a write has its
 // transaction committed and is counted by Writes; everything else (reads,
 // errors) is rolled back, so bad input changes nothing.
-func (s *Sandbox) run(ctx context.Context, h handlerFunc, p params, remote string) (object, error) {
+func (s *Sandbox) run(ctx context.Context, h handlerFunc, p params, remote, base string) (object, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 	now := s.now()
-	c := &call{ctx: ctx, tx: tx, s: s, p: p, now: now, today: civil(now), remote: remote}
+	c := &call{ctx: ctx, tx: tx, s: s, p: p, now: now, today: civil(now), remote: remote, base: base}
 	reply, err := h(c)
 	if err != nil {
 		return nil, err
@@ -177,6 +178,15 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// baseURL is the URL the request reached the sandbox at, without a path:
+// WHMCS's System URL, from which it builds product URLs.
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 // secureEqual compares secrets in constant time.
