@@ -8,18 +8,27 @@ import (
 )
 
 // getClientsAddons implements GetClientsAddons: the addons attached to
-// client services, filtered by serviceid, clientid and addonid.
+// client services, filtered by serviceid (one id or a comma-separated list,
+// as WHMCS documents), clientid and addonid, in the shape and JSON types of
+// the reference's example: serviceid and clientid echoed as given and "" when
+// not given, totalresults a string, and each addon with its qty (8.12) and
+// paymentmethodname.
 //
-// Choices where WHMCS's docs are silent: serviceid and clientid are echoed
-// as given (or null), totalresults is a number, "name" is the addon's custom
-// name or, when it has none, the catalog addon's name, and an empty list is
-// sent as "addons": "" like GetClientsProducts.
+// Choices where WHMCS's docs are silent: "name" is the addon's custom name
+// or, when it has none, the catalog addon's name, and an empty list is sent
+// as "addons": "" like GetClientsProducts.
 func getClientsAddons(c *call) (object, error) {
 	var where []string
 	var args []any
-	for _, f := range []struct{ param, column string }{
-		{"serviceid", "a.hostingid"}, {"clientid", "a.userid"}, {"addonid", "a.addonid"},
-	} {
+	if c.p.has("serviceid") {
+		var marks []string
+		for _, part := range strings.Split(c.p.get("serviceid"), ",") {
+			marks = append(marks, "?")
+			args = append(args, phpInt(part))
+		}
+		where = append(where, "a.hostingid IN ("+strings.Join(marks, ",")+")")
+	}
+	for _, f := range []struct{ param, column string }{{"clientid", "a.userid"}, {"addonid", "a.addonid"}} {
 		if c.p.has(f.param) {
 			where = append(where, f.column+" = ?")
 			args = append(args, c.p.id(f.param))
@@ -29,27 +38,29 @@ func getClientsAddons(c *call) (object, error) {
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := c.tx.QueryContext(c.ctx, `SELECT a.id, a.userid, a.orderid, a.hostingid, a.addonid,
+	rows, err := c.tx.QueryContext(c.ctx, `SELECT a.id, a.qty, a.userid, a.orderid, a.hostingid, a.addonid,
 		CASE WHEN a.name <> '' THEN a.name ELSE COALESCE(ad.name, '') END,
 		a.setupfee, a.recurring, a.billingcycle, a.tax, a.status, a.regdate, a.nextduedate,
-		a.nextinvoicedate, a.paymentmethod, a.notes
-		FROM tblhostingaddons a LEFT JOIN tbladdons ad ON ad.id = a.addonid`+cond+` ORDER BY a.id`, args...)
+		a.nextinvoicedate, a.paymentmethod, COALESCE(pg.name, ''), a.notes
+		FROM tblhostingaddons a LEFT JOIN tbladdons ad ON ad.id = a.addonid
+		LEFT JOIN tblpaymentgateways pg ON pg.gateway = a.paymentmethod`+cond+` ORDER BY a.id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	list := []object{}
 	for rows.Next() {
-		var id, userid, orderid, serviceid, addonid int64
-		var name, cycle, tax, status, regdate, nextdue, nextinv, gw, notes string
+		var id, qty, userid, orderid, serviceid, addonid int64
+		var name, cycle, tax, status, regdate, nextdue, nextinv, gw, gwName, notes string
 		var setup, recurring float64
-		if err := rows.Scan(&id, &userid, &orderid, &serviceid, &addonid, &name, &setup, &recurring, &cycle,
-			&tax, &status, &regdate, &nextdue, &nextinv, &gw, &notes); err != nil {
+		if err := rows.Scan(&id, &qty, &userid, &orderid, &serviceid, &addonid, &name, &setup, &recurring, &cycle,
+			&tax, &status, &regdate, &nextdue, &nextinv, &gw, &gwName, &notes); err != nil {
 			return nil, err
 		}
 		i := func(n int64) string { return strconv.FormatInt(n, 10) }
 		list = append(list, object{
 			{"id", i(id)},
+			{"qty", i(qty)},
 			{"userid", i(userid)},
 			{"orderid", i(orderid)},
 			{"serviceid", i(serviceid)},
@@ -64,22 +75,17 @@ func getClientsAddons(c *call) (object, error) {
 			{"nextduedate", nextdue},
 			{"nextinvoicedate", nextinv},
 			{"paymentmethod", gw},
+			{"paymentmethodname", gwName},
 			{"notes", notes},
 		})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	echo := func(name string) any {
-		if !c.p.has(name) {
-			return nil
-		}
-		return c.p.get(name)
-	}
 	reply := successReply()
-	reply.set("serviceid", echo("serviceid"))
-	reply.set("clientid", echo("clientid"))
-	reply.set("totalresults", len(list))
+	reply.set("serviceid", c.p.get("serviceid"))
+	reply.set("clientid", c.p.get("clientid"))
+	reply.set("totalresults", strconv.Itoa(len(list)))
 	if len(list) == 0 {
 		reply.set("addons", "")
 	} else {

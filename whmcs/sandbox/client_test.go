@@ -235,3 +235,21 @@ func TestClientGetProducts(t *testing.T) {
 		t.Errorf("custom fields = %+v", small.CustomFields)
 	}
 }
+
+// TestClientGetClientsAddons: the reference example's shapes (totalresults a
+// string, "" for unset filters, qty and paymentmethodname on each addon)
+// decode through the client.
+func TestClientGetClientsAddons(t *testing.T) {
+	_, c := serve(t, sandbox.Options{})
+	resp, err := c.GetClientsAddons(t.Context(), whmcs.GetClientsAddonsRequest{ClientID: ptr(4)})
+	if err != nil || resp.TotalResults != 3 || len(resp.Addons) != 3 {
+		t.Fatalf("client 4: %+v, %v", resp, err)
+	}
+	if a := resp.Addons[1]; a.ID != 9 || a.ServiceID != 10 || a.Name != "Wildcard SSL" || a.PaymentMethod != "paypal" {
+		t.Errorf("addon 9 = %+v", a)
+	}
+	none, err := c.GetClientsAddons(t.Context(), whmcs.GetClientsAddonsRequest{ServiceID: ptr(12)})
+	if err != nil || none.TotalResults != 0 || len(none.Addons) != 0 {
+		t.Errorf("service 12: %+v, %v", none, err)
+	}
+}

@@ -189,6 +189,17 @@
 //   - Every custom field of a product is listed: WHMCS lists only those shown
 //     on the order form (documented), a setting the sandbox does not have.
 //
+// GetClientsAddons replies in the shape and JSON types of its reference
+// example (documented,
+// https://developers.whmcs.com/api-reference/getclientsaddons/): serviceid
+// takes one id or a comma-separated list; serviceid and clientid are echoed
+// as given, and "" when not given; totalresults is a string; each addon has
+// "qty" (8.12) after its id and "paymentmethodname" after its payment method.
+// The example writes the list flattened ("addons[addon][0][id]"), which
+// reads as a rendering of a PHP array; the sandbox sends it nested
+// ({"addons": {"addon": [...]}}), as every other list in the reference's
+// examples is (unverified for this action).
+//
 // Other choices:
 //   - Upgrade proration uses 30-day months and 365-day years (unverified;
 //     the UpgradeProduct example shows 30 days for Monthly).

@@ -179,15 +179,17 @@ func TestGetProducts(t *testing.T) {
 func TestGetClientsAddons(t *testing.T) {
 	h := newHarness(t, Options{})
 	r := h.ok("GetClientsAddons", "serviceid", "2", "clientid", "1")
-	want := `{"result":"success","serviceid":"2","clientid":"1","totalresults":1,"addons":{"addon":[{"id":"1",` +
+	want := `{"result":"success","serviceid":"2","clientid":"1","totalresults":"1","addons":{"addon":[{"id":"1","qty":"1",` +
 		`"userid":"1","orderid":"2","serviceid":"2","addonid":"1","name":"SSL Certificate","setupfee":"0.00",` +
 		`"recurring":"4.99","billingcycle":"Monthly","tax":"","status":"Active","regdate":"2015-05-20",` +
-		`"nextduedate":"2017-01-20","nextinvoicedate":"2017-01-20","paymentmethod":"paypal","notes":""}]}}`
+		`"nextduedate":"2017-01-20","nextinvoicedate":"2017-01-20","paymentmethod":"paypal","paymentmethodname":"PayPal",` +
+		`"notes":""}]}}`
 	if string(r.raw) != want {
 		t.Fatalf("got  %s\nwant %s", r.raw, want)
 	}
+	// Unset filters are echoed as "", as in the reference example.
 	r = h.ok("GetClientsAddons", "clientid", "4")
-	if r.m["totalresults"] != float64(3) || r.m["serviceid"] != nil || r.str("clientid") != "4" {
+	if r.str("totalresults") != "3" || r.m["serviceid"] != "" || r.str("clientid") != "4" {
 		t.Errorf("clientid=4: %s", r.raw)
 	}
 	var names, statuses []string
@@ -202,11 +204,20 @@ func TestGetClientsAddons(t *testing.T) {
 	if strings.Join(statuses, ",") != "Cancelled,Suspended,Active" {
 		t.Errorf("statuses %v", statuses)
 	}
-	if n := h.ok("GetClientsAddons", "addonid", "2").m["totalresults"]; n != float64(3) {
+	if n := h.ok("GetClientsAddons", "addonid", "2").m["totalresults"]; n != "3" {
 		t.Errorf("addonid=2: %v addons", n)
 	}
+	// serviceid takes a comma-separated list, as WHMCS documents.
+	r = h.ok("GetClientsAddons", "serviceid", "2, 3,9")
+	var ids []string
+	for _, a := range r.m["addons"].(map[string]any)["addon"].([]any) {
+		ids = append(ids, a.(map[string]any)["id"].(string))
+	}
+	if strings.Join(ids, ",") != "1,3,8,10" || r.str("serviceid") != "2, 3,9" || r.m["clientid"] != "" {
+		t.Errorf("serviceid=2, 3,9: addons %v: %s", ids, r.raw)
+	}
 	r = h.ok("GetClientsAddons", "serviceid", "12")
-	if string(r.raw) != `{"result":"success","serviceid":"12","clientid":null,"totalresults":0,"addons":""}` {
+	if string(r.raw) != `{"result":"success","serviceid":"12","clientid":"","totalresults":"0","addons":""}` {
 		t.Errorf("none: %s", r.raw)
 	}
 }

@@ -230,7 +230,8 @@ CREATE TABLE IF NOT EXISTS tblhostingaddons (
 	nextinvoicedate  TEXT NOT NULL DEFAULT '0000-00-00',
 	termination_date TEXT NOT NULL DEFAULT '0000-00-00',
 	paymentmethod    TEXT NOT NULL DEFAULT '',
-	notes            TEXT NOT NULL DEFAULT ''
+	notes            TEXT NOT NULL DEFAULT '',
+	qty              INTEGER NOT NULL DEFAULT 1
 );
 
 -- Promotions usable on upgrades (type 'Percentage' or 'Fixed Amount').
@@ -312,6 +313,7 @@ CREATE TABLE IF NOT EXISTS tblupgrades (
 var addedColumns = []struct{ table, column, decl string }{
 	{"tblproducts", "allowqty", "INTEGER NOT NULL DEFAULT 0"},
 	{"tblproducts", "qty", "INTEGER NOT NULL DEFAULT 0"},
+	{"tblhostingaddons", "qty", "INTEGER NOT NULL DEFAULT 1"},
 }
 
 // addColumns adds the addedColumns a database made by an older sandbox lacks.
