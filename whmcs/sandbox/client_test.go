@@ -253,3 +253,27 @@ func TestClientGetClientsAddons(t *testing.T) {
 		t.Errorf("service 12: %+v, %v", none, err)
 	}
 }
+
+// TestClientAccessControl: the client's access key lets it in from an
+// address that is not allowed; from an allowed address it needs none.
+func TestClientAccessControl(t *testing.T) {
+	_, url := sandboxtest.Serve(t, sandbox.Options{AllowIPs: []string{"192.0.2.1"}, AccessKey: "the-access-key"})
+	withKey, err := whmcs.New(whmcs.Config{URL: url, Identifier: sandbox.DefaultIdentifier, Secret: sandbox.DefaultSecret,
+		AccessKey: "the-access-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := withKey.GetPaymentMethods(t.Context()); err != nil {
+		t.Errorf("with the access key: %v", err)
+	}
+	_, err = sandboxtest.Client(t, url).GetPaymentMethods(t.Context())
+	wantAPIError(t, err, "Invalid IP 127.0.0.1")
+	if !errors.Is(err, whmcs.ErrIPNotAllowed) {
+		t.Errorf("err %v is not ErrIPNotAllowed", err)
+	}
+
+	_, url = sandboxtest.Serve(t, sandbox.Options{AllowIPs: []string{"127.0.0.1"}, AccessKey: "the-access-key"})
+	if _, err := sandboxtest.Client(t, url).GetPaymentMethods(t.Context()); err != nil {
+		t.Errorf("from an allowed address without the key: %v", err)
+	}
+}

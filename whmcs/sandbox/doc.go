@@ -2,8 +2,8 @@
 //
 // It answers POST /includes/api.php like a WHMCS install does (form-encoded
 // or multipart requests, identifier/secret or username/password
-// authentication, an optional access key, WHMCS's reply shapes and error
-// messages) for the actions whmcs-mcp's tools call (a test in package tools
+// authentication, an optional IP allowlist and access key, WHMCS's reply
+// shapes and error messages) for the actions whmcs-mcp's tools call (a test in package tools
 // holds every tool's action to it), and AddInvoicePayment, with which tests
 // pay the invoices upgrades create; the actions are listed in server.go.
 // Action names are case-insensitive; any other action is "Command Not Found".
@@ -199,6 +199,17 @@
 // reads as a rendering of a PHP array; the sandbox sends it nested
 // ({"addons": {"addon": [...]}}), as every other list in the reference's
 // examples is (unverified for this action).
+//
+// Access control: an address on Options.AllowIPs (whmcs-mcp sandbox
+// --allow-ip) needs no access key, and the access key (accesskey, --access-key)
+// lets any other address in, as WHMCS documents ("an access key can be
+// configured to allow IP restrictions to be bypassed",
+// https://developers.whmcs.com/api/access-control/); anyone else gets
+// "Invalid IP <address>" with HTTP 403 (the message is seen in
+// https://github.com/darthsoup/php-whmcs-api/issues/3; the status is
+// unverified). A wrong key from an allowed address does not matter
+// (unverified). With neither an allowlist nor a key every address is let in:
+// a WHMCS install would let none in, which would only get in a sandbox's way.
 //
 // Other choices:
 //   - Upgrade proration uses 30-day months and 365-day years (unverified;

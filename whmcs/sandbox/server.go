@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -83,10 +84,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := params{form}
 	remote := remoteIP(r)
 
-	// WHMCS checks the API access key (the alternative to an allowed IP)
-	// before the credentials, and reports a failure as the IP check's error.
-	if s.accessKey != "" && !secureEqual(p.get("accesskey"), s.accessKey) {
-		s.log.Warn("sandbox: request refused: bad access key", "remote", remote)
+	// WHMCS checks the caller's address, or the access key that stands in
+	// for an allowed address, before the credentials.
+	if !s.admits(remote, p.get("accesskey")) {
+		s.log.Warn("sandbox: request refused: address not allowed and no valid access key", "remote", remote)
 		writeJSON(w, http.StatusForbidden, errorReply("Invalid IP "+remote))
 		return
 	}
@@ -187,6 +188,20 @@ func baseURL(r *http.Request) string {
 		return "https://" + r.Host
 	}
 	return "http://" + r.Host
+}
+
+// admits reports whether WHMCS's API access control lets a request from ip
+// carrying accesskey key in: an address on the allowlist needs no key (and
+// a wrong one does not matter), any other address needs the access key. With
+// neither an allowlist nor an access key every address is let in.
+func (s *Sandbox) admits(ip, key string) bool {
+	if len(s.allowIPs) == 0 && s.accessKey == "" {
+		return true
+	}
+	if addr, err := netip.ParseAddr(ip); err == nil && s.allowIPs[addr.Unmap().WithZone("")] {
+		return true
+	}
+	return s.accessKey != "" && secureEqual(key, s.accessKey)
 }
 
 // secureEqual compares secrets in constant time.
