@@ -57,7 +57,9 @@
 //
 // Requests, in every action:
 //   - Replies are JSON even without responsetype=json (WHMCS would answer
-//     XML); a request that is not a POST gets 405. Both are the sandbox's own
+//     XML); a request that is not a POST gets 405, a body that does not parse
+//     400 "Invalid request body: ...", and a fault of the sandbox itself 500
+//     "Internal Error: ...". These are the sandbox's own, below the API
 //     (every client of this project sends responsetype=json by POST).
 //   - A parameter counts as given when it is non-empty: PHP code tests
 //     parameters for truthiness (unverified); clearing a text field takes
@@ -83,8 +85,9 @@
 //     cycle's short form, "semiannually"), is stored with WHMCS's spelling, as
 //     an ENUM column matches its values; any other value is stored as given.
 //     Unverified.
-//   - Empty lists are sent as "" ("products": "", "addons": ""), as several
-//     WHMCS versions do for GetClientsProducts (seen).
+//   - Empty lists are sent as "" ("products": "", "addons": ""), what PHP's
+//     XML-era replies made of an empty element (unverified for JSON replies;
+//     the project's client reads "", [], {} and null alike).
 //
 // UpdateClientProduct no longer answers these errors, none of which WHMCS
 // documents or is shown to send (all unverified choices):
