@@ -154,7 +154,17 @@ var numericPrefix = regexp.MustCompile(`^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)(
 // phpInt is PHP's (int) cast of a string: the leading integer part ("12abc"
 // is 12, "abc" is 0, "7.9" is 7), saturated at the int64 range.
 func phpInt(s string) int64 {
-	f := phpFloat(s)
+	if m := numericPrefix.FindString(s); m != "" && !strings.ContainsAny(m, ".eE") {
+		if n, err := strconv.ParseInt(strings.TrimLeft(m, " \t\n\r\v\f"), 10, 64); err == nil {
+			return n
+		}
+	}
+	return floatInt(phpFloat(s))
+}
+
+// floatInt is PHP's (int) cast of a float: truncated, saturated at the int64
+// range, 0 for NaN.
+func floatInt(f float64) int64 {
 	switch {
 	case math.IsNaN(f):
 		return 0
@@ -162,11 +172,6 @@ func phpInt(s string) int64 {
 		return math.MaxInt64
 	case f <= math.MinInt64:
 		return math.MinInt64
-	}
-	if m := numericPrefix.FindString(s); m != "" && !strings.ContainsAny(m, ".eE") {
-		if n, err := strconv.ParseInt(strings.TrimLeft(m, " \t\n\r\v\f"), 10, 64); err == nil {
-			return n
-		}
 	}
 	return int64(f)
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/base64"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -360,15 +359,7 @@ func scalarInt(v any) int64 {
 	case int64:
 		return x
 	case float64:
-		switch {
-		case math.IsNaN(x):
-			return 0
-		case x >= math.MaxInt64:
-			return math.MaxInt64
-		case x <= math.MinInt64:
-			return math.MinInt64
-		}
-		return int64(x)
+		return floatInt(x)
 	case string:
 		return phpInt(x)
 	case bool:
