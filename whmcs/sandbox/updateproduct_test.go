@@ -86,150 +86,68 @@ func TestUpdateClientProductOnlyServiceID(t *testing.T) {
 // stores it.
 func TestUpdateClientProductStoresWhatItIsGiven(t *testing.T) {
 	h := newHarness(t, Options{})
-	column := func(t *testing.T, col string, id int) string {
+	// stored reads what service 7 holds under key: a GetClientsProducts key,
+	// "column:NAME" (tblhosting), "option:ID" (a selection as optionid/qty,
+	// or none) or "customfields" (id=value;...).
+	stored := func(t *testing.T, s map[string]any, key string) string {
 		t.Helper()
 		var v string
-		if err := h.sb.DB().QueryRow("SELECT CAST("+col+" AS TEXT) FROM tblhosting WHERE id = ?", id).Scan(&v); err != nil {
-			t.Fatal(err)
+		switch kind, name, _ := strings.Cut(key, ":"); kind {
+		case "column":
+			h.sb.DB().QueryRow("SELECT CAST(" + name + " AS TEXT) FROM tblhosting WHERE id = 7").Scan(&v)
+		case "option":
+			var optionid, qty int
+			if err := h.sb.DB().QueryRow("SELECT optionid, qty FROM tblhostingconfigoptions WHERE relid = 7 AND configid = ?",
+				name).Scan(&optionid, &qty); err != nil {
+				return "none"
+			}
+			v = fmt.Sprintf("%d/%d", optionid, qty)
+		case "customfields":
+			var fields []string
+			for _, f := range s["customfields"].(map[string]any)["customfield"].([]any) {
+				m := f.(map[string]any)
+				fields = append(fields, fmt.Sprint(m["id"], "=", m["value"]))
+			}
+			v = strings.Join(fields, ";")
+		default:
+			v = fmt.Sprint(s[key])
 		}
 		return v
 	}
-	selection := func(t *testing.T, configid int) string {
-		t.Helper()
-		var optionid, qty int
-		if err := h.sb.DB().QueryRow("SELECT optionid, qty FROM tblhostingconfigoptions WHERE relid = 7 AND configid = ?",
-			configid).Scan(&optionid, &qty); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%d/%d", optionid, qty)
-	}
 	for _, tc := range []struct {
-		name  string
-		args  []string
-		check func(t *testing.T, s map[string]any)
+		name string
+		args []string
+		want map[string]string
 	}{
-		// First, while the service is as seeded (Monthly, no priced options).
-		{"autorecalc spelled out", []string{"autorecalc", "perhaps", "recurringamount", "1.00"}, func(t *testing.T, s map[string]any) {
-			if s["recurringamount"] != "19.99" {
-				t.Errorf("recurringamount %v, want the recalculated 19.99", s["recurringamount"])
-			}
-		}},
-		{"impossible date", []string{"nextduedate", "2026-13-45"}, func(t *testing.T, s map[string]any) {
-			if s["nextduedate"] != zeroDate || column(t, "nextinvoicedate", 7) != zeroDate {
-				t.Errorf("nextduedate %v, nextinvoicedate %s", s["nextduedate"], column(t, "nextinvoicedate", 7))
-			}
-		}},
-		{"february 30", []string{"regdate", "2026-02-30"}, func(t *testing.T, s map[string]any) {
-			if s["regdate"] != zeroDate {
-				t.Errorf("regdate %v", s["regdate"])
-			}
-		}},
-		{"d/m/Y date", []string{"terminationdate", "22/11/2026"}, func(t *testing.T, s map[string]any) {
-			if got := column(t, "termination_date", 7); got != zeroDate {
-				t.Errorf("termination_date %s", got)
-			}
-		}},
-		{"unknown status", []string{"status", "Paused"}, func(t *testing.T, s map[string]any) {
-			if s["status"] != "Paused" {
-				t.Errorf("status %v", s["status"])
-			}
-		}},
-		{"status in lower case", []string{"status", "suspended"}, func(t *testing.T, s map[string]any) {
-			if s["status"] != "Suspended" {
-				t.Errorf("status %v", s["status"])
-			}
-		}},
-		{"negative amount", []string{"recurringamount", "-5"}, func(t *testing.T, s map[string]any) {
-			if s["recurringamount"] != "-5.00" {
-				t.Errorf("recurringamount %v", s["recurringamount"])
-			}
-		}},
-		{"text amount", []string{"firstpaymentamount", "ten"}, func(t *testing.T, s map[string]any) {
-			if s["firstpaymentamount"] != "0.00" {
-				t.Errorf("firstpaymentamount %v", s["firstpaymentamount"])
-			}
-		}},
-		{"amount with a currency", []string{"firstpaymentamount", "12.5 USD"}, func(t *testing.T, s map[string]any) {
-			if s["firstpaymentamount"] != "12.50" {
-				t.Errorf("firstpaymentamount %v", s["firstpaymentamount"])
-			}
-		}},
-		{"negative usage", []string{"diskusage", "-1"}, func(t *testing.T, s map[string]any) {
-			if s["diskusage"] != "-1" {
-				t.Errorf("diskusage %v", s["diskusage"])
-			}
-		}},
-		{"unknown product", []string{"pid", "99"}, func(t *testing.T, s map[string]any) {
-			if s["pid"] != "5" || s["name"] != "VPS Small" {
-				t.Errorf("pid %v name %v", s["pid"], s["name"])
-			}
-		}},
-		{"unknown server", []string{"serverid", "99"}, func(t *testing.T, s map[string]any) {
-			if s["serverid"] != "99" || s["servername"] != "" {
-				t.Errorf("serverid %v servername %v", s["serverid"], s["servername"])
-			}
-		}},
-		{"unknown promotion", []string{"promoid", "99"}, func(t *testing.T, s map[string]any) {
-			if s["promoid"] != "99" {
-				t.Errorf("promoid %v", s["promoid"])
-			}
-		}},
-		{"unknown cycle", []string{"billingcycle", "Weekly"}, func(t *testing.T, s map[string]any) {
-			if s["billingcycle"] != "Weekly" {
-				t.Errorf("billingcycle %v", s["billingcycle"])
-			}
-		}},
-		{"cycle short form", []string{"billingcycle", "semiannually"}, func(t *testing.T, s map[string]any) {
-			if s["billingcycle"] != "Semi-Annually" {
-				t.Errorf("billingcycle %v", s["billingcycle"])
-			}
-		}},
-		{"unknown gateway", []string{"paymentmethod", "bitcoin"}, func(t *testing.T, s map[string]any) {
-			if s["paymentmethod"] != "bitcoin" || s["paymentmethodname"] != "" {
-				t.Errorf("paymentmethod %v name %v", s["paymentmethod"], s["paymentmethodname"])
-			}
-		}},
-		{"overideautosuspend on", []string{"overideautosuspend", "ON"}, func(t *testing.T, s map[string]any) {
-			if s["overideautosuspend"] != "on" {
-				t.Errorf("overideautosuspend %v", s["overideautosuspend"])
-			}
-		}},
-		{"overideautosuspend neither on nor off", []string{"overideautosuspend", "maybe"}, func(t *testing.T, s map[string]any) {
-			if s["overideautosuspend"] != "" {
-				t.Errorf("overideautosuspend %v", s["overideautosuspend"])
-			}
-		}},
-		{"unknown unset item", []string{"unset[]", "notes", "unset[]", "status"}, func(t *testing.T, s map[string]any) {
-			if s["notes"] != "" || s["status"] != "Suspended" {
-				t.Errorf("notes %v status %v", s["notes"], s["status"])
-			}
-		}},
-		{"broken base64", []string{"customfields", "%%%not-base64"}, func(t *testing.T, s map[string]any) {}},
-		{"not serialized", []string{"customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}, func(t *testing.T, s map[string]any) {}},
-		{"serialized scalar", []string{"configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}, func(t *testing.T, s map[string]any) {}},
-		{"foreign custom field", []string{"customfields", serialized(t, map[string]any{"1": "Yahoo", "2": "kept.example"})}, func(t *testing.T, s map[string]any) {
-			cf := s["customfields"].(map[string]any)["customfield"].([]any)
-			if len(cf) != 1 || cf[0].(map[string]any)["id"] != "2" || cf[0].(map[string]any)["value"] != "kept.example" {
-				t.Errorf("custom fields %v", cf)
-			}
-		}},
-		{"foreign config option", []string{"configoptions", serialized(t, map[string]any{"1": 1})}, func(t *testing.T, s map[string]any) {
-			var n int
-			h.sb.DB().QueryRow("SELECT COUNT(*) FROM tblhostingconfigoptions WHERE relid = 7 AND configid = 1").Scan(&n)
-			if n != 0 {
-				t.Error("an option of another product was stored")
-			}
-		}},
-		{"foreign choice", []string{"configoptions", serialized(t, map[string]any{"2": 1})}, func(t *testing.T, s map[string]any) {
-			if got := selection(t, 2); got != "1/0" {
-				t.Errorf("option 2 = %s, want choice 1 as given", got)
-			}
-		}},
-		{"quantity above the maximum", []string{"configoptions", serialized(t, map[string]any{"3": 9})}, func(t *testing.T, s map[string]any) {
-			if got := selection(t, 3); got != "6/9" {
-				t.Errorf("option 3 = %s, want quantity 9 as given", got)
-			}
-		}},
+		// First, while the service is as seeded (Monthly, no priced options):
+		// recalculated, the recurringamount given alongside ignored.
+		{"autorecalc spelled out", []string{"autorecalc", "perhaps", "recurringamount", "1.00"}, map[string]string{"recurringamount": "19.99"}},
+		{"impossible date", []string{"nextduedate", "2026-13-45"}, map[string]string{"nextduedate": zeroDate, "column:nextinvoicedate": zeroDate}},
+		{"february 30", []string{"regdate", "2026-02-30"}, map[string]string{"regdate": zeroDate}},
+		{"d/m/Y date", []string{"terminationdate", "22/11/2026"}, map[string]string{"column:termination_date": zeroDate}},
+		{"unknown status", []string{"status", "Paused"}, map[string]string{"status": "Paused"}},
+		{"status in lower case", []string{"status", "suspended"}, map[string]string{"status": "Suspended"}},
+		{"negative amount", []string{"recurringamount", "-5"}, map[string]string{"recurringamount": "-5.00"}},
+		{"text amount", []string{"firstpaymentamount", "ten"}, map[string]string{"firstpaymentamount": "0.00"}},
+		{"amount with a currency", []string{"firstpaymentamount", "12.5 USD"}, map[string]string{"firstpaymentamount": "12.50"}},
+		{"negative usage", []string{"diskusage", "-1"}, map[string]string{"diskusage": "-1"}},
+		{"unknown product", []string{"pid", "99"}, map[string]string{"pid": "5", "name": "VPS Small"}},
+		{"unknown server", []string{"serverid", "99"}, map[string]string{"serverid": "99", "servername": ""}},
+		{"unknown promotion", []string{"promoid", "99"}, map[string]string{"promoid": "99"}},
+		{"unknown cycle", []string{"billingcycle", "Weekly"}, map[string]string{"billingcycle": "Weekly"}},
+		{"cycle short form", []string{"billingcycle", "semiannually"}, map[string]string{"billingcycle": "Semi-Annually"}},
+		{"unknown gateway", []string{"paymentmethod", "bitcoin"}, map[string]string{"paymentmethod": "bitcoin", "paymentmethodname": ""}},
+		{"overideautosuspend on", []string{"overideautosuspend", "ON"}, map[string]string{"overideautosuspend": "on"}},
+		{"overideautosuspend neither on nor off", []string{"overideautosuspend", "maybe"}, map[string]string{"overideautosuspend": ""}},
+		{"unknown unset item", []string{"unset[]", "notes", "unset[]", "status"}, map[string]string{"notes": "", "status": "Suspended"}},
+		{"broken base64", []string{"customfields", "%%%not-base64"}, nil},
+		{"not serialized", []string{"customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}, nil},
+		{"serialized scalar", []string{"configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}, nil},
+		{"foreign custom field", []string{"customfields", serialized(t, map[string]any{"1": "Yahoo", "2": "kept.example"})},
+			map[string]string{"customfields": "2=kept.example"}},
+		{"foreign config option", []string{"configoptions", serialized(t, map[string]any{"1": 1})}, map[string]string{"option:1": "none"}},
+		{"foreign choice", []string{"configoptions", serialized(t, map[string]any{"2": 1})}, map[string]string{"option:2": "1/0"}},
+		{"quantity above the maximum", []string{"configoptions", serialized(t, map[string]any{"3": 9})}, map[string]string{"option:3": "6/9"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writes := h.sb.Writes()
@@ -242,10 +160,14 @@ func TestUpdateClientProductStoresWhatItIsGiven(t *testing.T) {
 				t.Error("the update was not counted as a write")
 			}
 			s := h.with(t).service(7)
-			if tc.name != "unknown unset item" && s["notes"] != note {
+			if _, unsets := tc.want["notes"]; !unsets && s["notes"] != note {
 				t.Errorf("notes %v: the rest of the update was not applied", s["notes"])
 			}
-			tc.check(t, s)
+			for key, want := range tc.want {
+				if got := stored(t, s, key); got != want {
+					t.Errorf("%s = %q, want %q", key, got, want)
+				}
+			}
 		})
 	}
 
