@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -268,7 +269,8 @@ func sandboxCommand(ctx context.Context, args []string, stderr io.Writer) error 
 	db := fs.String("db", "", "SQLite file to keep the sandbox's data in (default: in memory)")
 	identifier := fs.String("identifier", sandbox.DefaultIdentifier, "API identifier the sandbox accepts")
 	secret := fs.String("secret", sandbox.DefaultSecret, "API secret the sandbox accepts")
-	accessKey := fs.String("access-key", "", "if set, requests must carry this accesskey")
+	allowIPs := fs.String("allow-ip", "", "comma-separated IP addresses allowed to call the API (WHMCS's API IP allowlist); default: any address, unless --access-key is set")
+	accessKey := fs.String("access-key", "", "an API access key (accesskey=...) that lets in a caller whose address is not on --allow-ip")
 	now := fs.String("now", "", "fixed clock for reproducible results: YYYY-MM-DD or RFC 3339 (default: the real clock)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -280,6 +282,11 @@ func sandboxCommand(ctx context.Context, args []string, stderr io.Writer) error 
 		return err
 	}
 	opts := sandbox.Options{DBPath: *db, Identifier: *identifier, Secret: *secret, AccessKey: *accessKey, Logger: log}
+	for _, ip := range strings.Split(*allowIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip != "" {
+			opts.AllowIPs = append(opts.AllowIPs, ip)
+		}
+	}
 	if *now != "" {
 		t, err := parseNow(*now)
 		if err != nil {

@@ -110,7 +110,7 @@ type ProductResult struct {
 type ConfigOption struct {
 	ID      whmcs.Int      `json:"id" jsonschema_description:"Configurable option id (the key of configoptions arguments)."`
 	Name    whmcs.String   `json:"name,omitzero" jsonschema_description:"Option name."`
-	Type    whmcs.String   `json:"type,omitzero" jsonschema_description:"Option type (dropdown, radio, yesno, quantity)."`
+	Type    whmcs.String   `json:"type,omitzero" jsonschema_description:"Option type: dropdown, radio, yesno or quantity (WHMCS's type codes 1 to 4 translated into words; any other code as WHMCS sent it)."`
 	Choices []ConfigChoice `json:"choices,omitempty" jsonschema_description:"The choices."`
 }
 
@@ -163,13 +163,26 @@ func productResult(p whmcs.Product) ProductResult {
 		Module: p.Module, PayType: p.PayType, Prices: prices(p.Pricing),
 	}
 	for _, o := range p.ConfigOptions {
-		option := ConfigOption{ID: o.ID, Name: o.Name, Type: o.Type}
+		option := ConfigOption{ID: o.ID, Name: o.Name, Type: optionType(o.Type)}
 		for _, c := range o.Options {
 			option.Choices = append(option.Choices, ConfigChoice{ID: c.ID, Name: c.Name, Prices: prices(c.Pricing)})
 		}
 		r.ConfigOptions = append(r.ConfigOptions, option)
 	}
 	return r
+}
+
+// optionTypes are the words for the configurable option type codes that
+// GetProducts sends ("1" to "4"), which mean nothing to a model.
+var optionTypes = map[whmcs.String]whmcs.String{"1": "dropdown", "2": "radio", "3": "yesno", "4": "quantity"}
+
+// optionType is the word for a configurable option type code; anything else
+// (a word already, or a code WHMCS may add) is kept as it is.
+func optionType(code whmcs.String) whmcs.String {
+	if word, ok := optionTypes[code]; ok {
+		return word
+	}
+	return code
 }
 
 // prices flattens WHMCS's pricing table, leaving out cycles not offered.

@@ -3,24 +3,32 @@ package sandbox
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 )
 
 // getClientsAddons implements GetClientsAddons: the addons attached to
-// client services, filtered by serviceid, clientid and addonid.
+// client services, filtered by serviceid (one id or a comma-separated list,
+// as WHMCS documents), clientid and addonid, in the shape and JSON types of
+// the reference's example: serviceid and clientid echoed as given and "" when
+// not given, totalresults a string, and each addon with its qty (8.12) and
+// paymentmethodname.
 //
-// Choices where WHMCS's docs are silent: serviceid and clientid are echoed
-// as given (or null), totalresults is a number, "name" is the addon's custom
-// name or, when it has none, the catalog addon's name, and an empty list is
-// sent as "addons": "" like GetClientsProducts.
+// Choices where WHMCS's docs are silent: "name" is the addon's custom name
+// or, when it has none, the catalog addon's name, and an empty list is sent
+// as "addons": "" like GetClientsProducts.
 func getClientsAddons(c *call) (object, error) {
 	var where []string
 	var args []any
-	for _, f := range []struct{ param, column string }{
-		{"serviceid", "a.hostingid"}, {"clientid", "a.userid"}, {"addonid", "a.addonid"},
-	} {
+	if c.p.has("serviceid") {
+		var marks []string
+		for _, part := range strings.Split(c.p.get("serviceid"), ",") {
+			marks = append(marks, "?")
+			args = append(args, phpInt(part))
+		}
+		where = append(where, "a.hostingid IN ("+strings.Join(marks, ",")+")")
+	}
+	for _, f := range []struct{ param, column string }{{"clientid", "a.userid"}, {"addonid", "a.addonid"}} {
 		if c.p.has(f.param) {
 			where = append(where, f.column+" = ?")
 			args = append(args, c.p.id(f.param))
@@ -30,27 +38,29 @@ func getClientsAddons(c *call) (object, error) {
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := c.tx.QueryContext(c.ctx, `SELECT a.id, a.userid, a.orderid, a.hostingid, a.addonid,
+	rows, err := c.tx.QueryContext(c.ctx, `SELECT a.id, a.qty, a.userid, a.orderid, a.hostingid, a.addonid,
 		CASE WHEN a.name <> '' THEN a.name ELSE COALESCE(ad.name, '') END,
 		a.setupfee, a.recurring, a.billingcycle, a.tax, a.status, a.regdate, a.nextduedate,
-		a.nextinvoicedate, a.paymentmethod, a.notes
-		FROM tblhostingaddons a LEFT JOIN tbladdons ad ON ad.id = a.addonid`+cond+` ORDER BY a.id`, args...)
+		a.nextinvoicedate, a.paymentmethod, COALESCE(pg.name, ''), a.notes
+		FROM tblhostingaddons a LEFT JOIN tbladdons ad ON ad.id = a.addonid
+		LEFT JOIN tblpaymentgateways pg ON pg.gateway = a.paymentmethod`+cond+` ORDER BY a.id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	list := []object{}
 	for rows.Next() {
-		var id, userid, orderid, serviceid, addonid int64
-		var name, cycle, tax, status, regdate, nextdue, nextinv, gw, notes string
+		var id, qty, userid, orderid, serviceid, addonid int64
+		var name, cycle, tax, status, regdate, nextdue, nextinv, gw, gwName, notes string
 		var setup, recurring float64
-		if err := rows.Scan(&id, &userid, &orderid, &serviceid, &addonid, &name, &setup, &recurring, &cycle,
-			&tax, &status, &regdate, &nextdue, &nextinv, &gw, &notes); err != nil {
+		if err := rows.Scan(&id, &qty, &userid, &orderid, &serviceid, &addonid, &name, &setup, &recurring, &cycle,
+			&tax, &status, &regdate, &nextdue, &nextinv, &gw, &gwName, &notes); err != nil {
 			return nil, err
 		}
 		i := func(n int64) string { return strconv.FormatInt(n, 10) }
 		list = append(list, object{
 			{"id", i(id)},
+			{"qty", i(qty)},
 			{"userid", i(userid)},
 			{"orderid", i(orderid)},
 			{"serviceid", i(serviceid)},
@@ -65,22 +75,17 @@ func getClientsAddons(c *call) (object, error) {
 			{"nextduedate", nextdue},
 			{"nextinvoicedate", nextinv},
 			{"paymentmethod", gw},
+			{"paymentmethodname", gwName},
 			{"notes", notes},
 		})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	echo := func(name string) any {
-		if !c.p.has(name) {
-			return nil
-		}
-		return c.p.get(name)
-	}
 	reply := successReply()
-	reply.set("serviceid", echo("serviceid"))
-	reply.set("clientid", echo("clientid"))
-	reply.set("totalresults", len(list))
+	reply.set("serviceid", c.p.get("serviceid"))
+	reply.set("clientid", c.p.get("clientid"))
+	reply.set("totalresults", strconv.Itoa(len(list)))
 	if len(list) == 0 {
 		reply.set("addons", "")
 	} else {
@@ -91,20 +96,19 @@ func getClientsAddons(c *call) (object, error) {
 
 // updateClientAddon implements UpdateClientAddon.
 //
-// Every given parameter is checked before anything changes; the first
-// problem is reported and nothing is written. Choices where WHMCS's docs are
-// silent:
-//   - status takes the service statuses (Pending, Active, Suspended,
-//     Terminated, Cancelled, Fraud, Completed), case-insensitively.
-//   - addonid must name a catalog addon ("Invalid Addon ID").
-//   - billingcycle takes WHMCS's cycle names (see UpdateClientProduct).
-//   - nextduedate and terminationdate must be real Y-m-d dates; 0000-00-00
-//     clears them.
+// WHMCS documents two errors, "Addon ID Not Found" and "Nothing to Update",
+// and the sandbox answers no other. Choices where WHMCS's docs are silent
+// (doc.go lists each with its evidence):
+//   - Values are read and stored as UpdateClientProduct's are: a known status
+//     (the service statuses) or billing cycle with WHMCS's spelling, any
+//     other as given; amounts by their leading number, negative ones kept;
+//     dates as given when they are real Y-m-d dates and 0000-00-00 otherwise.
+//   - An addonid that names no catalog addon is stored as given.
 //   - nextduedate also moves nextinvoicedate, as WHMCS keeps them together.
-//   - autorecalc=1 sets the recurring amount to the catalog addon's price for
-//     the addon's (new) billing cycle in the client's currency, ignoring
-//     recurring; it counts as something to update. A cycle the addon is not
-//     offered on is an error.
+//   - autorecalc (PHP truthiness) sets the recurring amount to the catalog
+//     addon's price for the addon's (new) billing cycle in the client's
+//     currency, ignoring recurring; it counts as something to update. When
+//     the addon has no price for the cycle the amount is left as it is.
 //   - "Nothing to Update" answers a request with none of the updatable
 //     parameters (autorecalc=0 alone included); values equal to the current
 //     ones still count as an update.
@@ -121,83 +125,48 @@ func updateClientAddon(c *call) (object, error) {
 	}
 
 	var sets updates
-	if st, ok, err := c.p.optStatus("status"); err != nil {
-		return nil, err
-	} else if ok {
+	if st, ok := c.p.optStatus("status"); ok {
 		sets.add("status", st)
 	}
-	if n, ok, err := c.p.optInt("addonid"); err != nil {
-		return nil, err
-	} else if ok {
-		found, err := exists(c.ctx, c.tx, "SELECT 1 FROM tbladdons WHERE id = ?", n)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, apiError("Invalid Addon ID")
-		}
+	if n, ok := c.p.optInt("addonid"); ok {
 		sets.add("addonid", n)
-		addonid = int64(n)
+		addonid = n
 	}
 	if c.p.has("name") {
 		sets.add("name", c.p.get("name"))
 	}
-	if v, ok, err := c.p.optAmount("setupfee"); err != nil {
-		return nil, err
-	} else if ok {
+	if v, ok := c.p.optAmount("setupfee"); ok {
 		sets.add("setupfee", v.float())
 	}
-	recurring, recurringGiven, err := c.p.optAmount("recurring")
-	if err != nil {
-		return nil, err
+	recurring, recurringGiven := c.p.optAmount("recurring")
+	if cy, ok := c.p.optCycleName("billingcycle"); ok {
+		sets.add("billingcycle", cy)
+		cycleName = cy
 	}
-	if cy, ok, err := c.p.optCycle("billingcycle"); err != nil {
-		return nil, err
-	} else if ok {
-		sets.add("billingcycle", cy.Name)
-		cycleName = cy.Name
-	}
-	if d, ok, err := c.p.optDate("nextduedate", true); err != nil {
-		return nil, err
-	} else if ok {
+	if d, ok := c.p.optDate("nextduedate"); ok {
 		sets.add("nextduedate", d)
 		sets.add("nextinvoicedate", d)
 	}
-	if d, ok, err := c.p.optDate("terminationdate", true); err != nil {
-		return nil, err
-	} else if ok {
+	if d, ok := c.p.optDate("terminationdate"); ok {
 		sets.add("termination_date", d)
 	}
 	if c.p.has("notes") {
 		sets.add("notes", c.p.get("notes"))
 	}
-	autorecalc, _, err := c.p.optBool("autorecalc")
-	if err != nil {
-		return nil, err
-	}
+	autorecalc := c.p.optBool("autorecalc")
 	switch {
 	case autorecalc:
-		cy, ok := lookupCycle(cycleName)
-		if !ok {
-			return nil, apiError(fmt.Sprintf("Unable to recalculate: unknown billing cycle %q", cycleName))
-		}
-		cur, err := c.clientCurrency(userid)
+		price, ok, err := c.addonRecurring(userid, addonid, cycleName)
 		if err != nil {
 			return nil, err
 		}
-		p, err := c.loadPrices("addon", addonid, cur.ID)
-		if err != nil {
-			return nil, err
+		if ok {
+			sets.add("recurring", price.float())
 		}
-		price, ok := p.recurring(cy)
-		if !ok {
-			return nil, apiError(fmt.Sprintf("Unable to recalculate: addon %d is not offered on the %s billing cycle", addonid, cy.Name))
-		}
-		sets.add("recurring", price.float())
 	case recurringGiven:
 		sets.add("recurring", recurring.float())
 	}
-	if len(sets) == 0 {
+	if len(sets) == 0 && !autorecalc {
 		return nil, apiError("Nothing to Update")
 	}
 	if err := sets.apply(c, "tblhostingaddons", id); err != nil {
@@ -207,6 +176,26 @@ func updateClientAddon(c *call) (object, error) {
 	reply := successReply()
 	reply.set("id", strconv.Itoa(id))
 	return reply, nil
+}
+
+// addonRecurring is the catalog price of addon addonid for the billing cycle
+// named cycleName in client userid's currency; ok is false when the addon has
+// no price for the cycle (an unknown cycle, or one the addon is not sold on).
+func (c *call) addonRecurring(userid, addonid int64, cycleName string) (price cents, ok bool, err error) {
+	cy, ok := lookupCycle(cycleName)
+	if !ok {
+		return 0, false, nil
+	}
+	cur, err := c.clientCurrency(userid)
+	if err != nil {
+		return 0, false, err
+	}
+	p, err := c.loadPrices("addon", addonid, cur.ID)
+	if err != nil {
+		return 0, false, err
+	}
+	price, ok = p.recurring(cy)
+	return price, ok, nil
 }
 
 // updates collects column assignments for one UPDATE statement.

@@ -12,7 +12,9 @@ const (
 	optQuantity = 4
 )
 
-// optionTypeName is the type as WHMCS's API shows it.
+// optionTypeName is the type as GetClientsProducts shows it: a word, as in
+// its reference example. (GetProducts shows the numeric code instead, as in
+// its example.)
 func optionTypeName(t int) string {
 	switch t {
 	case optDropdown:

@@ -12,7 +12,8 @@ import (
 // sandbox, which keeps its data from one input to the next (as a long-lived
 // WHMCS does). It must never panic, must always answer WHMCS JSON (an object
 // whose result is success or error) as application/json, and must never
-// fail internally (HTTP 500): bad input gets WHMCS's own error messages.
+// fail internally (HTTP 500): bad input is stored as WHMCS would store it,
+// or gets WHMCS's own error message.
 func FuzzServeHTTP(f *testing.F) {
 	const form = "application/x-www-form-urlencoded"
 	const creds = "identifier=" + DefaultIdentifier + "&secret=" + DefaultSecret + "&responsetype=json&"
@@ -32,6 +33,10 @@ func FuzzServeHTTP(f *testing.F) {
 		"action=UpgradeProduct&serviceid=2&calconly=true&paymentmethod=paypal&type=configoptions&configoptions[1]=2&configoptions[2]=0",
 		"action=AddInvoicePayment&invoiceid=1&transid=T1&amount=10&gateway=paypal&date=2026-11-22&fees=0.5&noemail=1",
 		"action=NoSuchAction", "action=GetClientsProducts&clientid=-1&limitnum=99999999999999999999",
+		"action=GetClientsAddons&serviceid=1,%202,x,-3",
+		"action=UpdateClientProduct&serviceid=7&pid=99&serverid=-1&recurringamount=1e400&diskusage=99999999999999999999&nextduedate=2026-02-30&status=x&billingcycle=y&autorecalc=no",
+		"action=UpgradeProduct&serviceid=3&paymentmethod=paypal&type=configoptions&configoptions[3]=-99999999999999999999&configoptions[2]=1e30&calconly=false",
+		"action=AddInvoicePayment&invoiceid=1&amount=-1e400&fees=x&date=never",
 	} {
 		f.Add(form, []byte(creds+body))
 	}

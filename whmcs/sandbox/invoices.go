@@ -7,21 +7,24 @@ import (
 	"time"
 )
 
+// cancelledInvoiceMessage is WHMCS's documented refusal of a payment to a
+// Cancelled invoice.
+const cancelledInvoiceMessage = "It is not possible to add a payment to an invoice that is Cancelled"
+
 // addInvoicePayment implements AddInvoicePayment: records a payment
-// transaction against an invoice, marks the invoice Paid once its balance is
-// covered and then applies the upgrades the invoice was for.
+// transaction against an invoice, marks an Unpaid invoice Paid once its
+// balance is covered and then applies the upgrades the invoice was for.
 //
-// Choices where WHMCS's docs are silent:
-//   - transid and gateway are required (the docs mark them so): a missing
-//     transid is "Transaction ID is required"; gateway must be a configured
-//     payment method ("Invalid Payment Method. Valid options include ...").
-//   - amount defaults to the invoice's balance; amount and fees must be
-//     non-negative amounts.
-//   - date is "Y-m-d H:i:s" or "Y-m-d" ("Invalid Date Format ..." otherwise)
-//     and defaults to now.
-//   - Only Unpaid invoices take payments ("Invoice is not Unpaid (status:
-//     Paid)").
-//   - noemail is accepted and ignored (the sandbox sends no email).
+// WHMCS documents two errors, "Invoice ID Not Found" and
+// cancelledInvoiceMessage, and the sandbox answers no other. Choices where
+// WHMCS's docs are silent (doc.go lists each with its evidence):
+//   - transid and gateway are stored as given, even empty or unknown.
+//   - amount defaults to the invoice's balance; amount and fees are read by
+//     their leading number, negative ones kept.
+//   - date is "Y-m-d H:i:s" or "Y-m-d"; anything else, or nothing, is now.
+//   - A payment to an invoice in any other status than Unpaid or Cancelled
+//     (Paid, say) is recorded and changes nothing else.
+//   - noemail is ignored (the sandbox sends no email).
 //   - Paying an invoice applies its pending upgrades; other invoice items
 //     (e.g. a new service's first invoice) only get the invoice marked Paid.
 func addInvoicePayment(c *call) (object, error) {
@@ -36,54 +39,33 @@ func addInvoicePayment(c *call) (object, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	transid := strings.TrimSpace(c.p.get("transid"))
-	if transid == "" {
-		return nil, apiError("Transaction ID is required")
-	}
-	gw := c.p.get("gateway")
-	if err := c.checkPaymentMethod(gw); err != nil {
-		return nil, err
-	}
-	amount, amountGiven, err := c.p.optAmount("amount")
-	if err != nil {
-		return nil, err
-	}
-	fees, _, err := c.p.optAmount("fees")
-	if err != nil {
-		return nil, err
+	if status == "Cancelled" {
+		return nil, apiError(cancelledInvoiceMessage)
 	}
 	date := c.now.Format(dateTimeLayout)
-	if c.p.has("date") {
-		d := strings.TrimSpace(c.p.get("date"))
-		if t, err := time.Parse(dateTimeLayout, d); err == nil {
-			date = t.Format(dateTimeLayout)
-		} else if t, ok := parseDate(d); ok {
-			date = t.Format(dateTimeLayout)
-		} else {
-			return nil, apiError("Invalid Date Format. date must be a valid date in the format Y-m-d H:i:s")
-		}
+	d := strings.TrimSpace(c.p.get("date"))
+	if t, err := time.Parse(dateTimeLayout, d); err == nil {
+		date = t.Format(dateTimeLayout)
+	} else if t, ok := parseDate(d); ok {
+		date = t.Format(dateTimeLayout)
 	}
-	if _, _, err := c.p.optBool("noemail"); err != nil {
-		return nil, err
-	}
-	if status != "Unpaid" {
-		return nil, apiError("Invoice is not Unpaid (status: " + status + ")")
-	}
-
 	var paid float64
 	if err := c.tx.QueryRowContext(c.ctx, "SELECT COALESCE(SUM(amountin), 0) FROM tblaccounts WHERE invoiceid = ?", invoiceID).
 		Scan(&paid); err != nil {
 		return nil, err
 	}
 	balance := toCents(total) - toCents(paid)
+	amount, amountGiven := c.p.optAmount("amount")
 	if !amountGiven {
 		amount = balance
 	}
+	fees, _ := c.p.optAmount("fees")
 	if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO tblaccounts (userid, gateway, date, description, amountin, fees, transid, invoiceid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, userid, gw, date, "Invoice Payment", amount.float(), fees.float(), transid, invoiceID); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, userid, c.p.get("gateway"), date, "Invoice Payment", amount.float(), fees.float(),
+		c.p.get("transid"), invoiceID); err != nil {
 		return nil, err
 	}
-	if amount >= balance {
+	if status == "Unpaid" && amount >= balance {
 		if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblinvoices SET status = 'Paid', datepaid = ? WHERE id = ?", date, invoiceID); err != nil {
 			return nil, err
 		}

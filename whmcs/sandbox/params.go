@@ -1,8 +1,10 @@
 package sandbox
 
 import (
-	"fmt"
+	"errors"
+	"math"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,83 +81,117 @@ func (p params) id(name string) int {
 	return n
 }
 
-// optInt reads an optional non-negative integer parameter; the bool reports
-// whether it was given.
-func (p params) optInt(name string) (int, bool, error) {
+// optInt reads an optional integer parameter as PHP's (int) cast does (see
+// phpInt); the bool reports whether it was given.
+func (p params) optInt(name string) (int64, bool) {
 	if !p.has(name) {
-		return 0, false, nil
+		return 0, false
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(p.get(name)))
-	if err != nil || n < 0 {
-		return 0, false, apiError(fmt.Sprintf("Invalid %s: expected a non-negative integer", name))
-	}
-	return n, true, nil
+	return phpInt(p.get(name)), true
 }
 
-// optAmount reads an optional non-negative amount.
-func (p params) optAmount(name string) (cents, bool, error) {
+// optAmount reads an optional amount as PHP's (float) cast does (see
+// phpFloat), rounded to cents and bounded as MySQL's DECIMAL(16,2) column
+// stores it. Negative amounts are kept.
+func (p params) optAmount(name string) (cents, bool) {
 	if !p.has(name) {
-		return 0, false, nil
+		return 0, false
 	}
-	c, ok := parseAmount(p.get(name))
-	if !ok {
-		return 0, false, apiError(fmt.Sprintf("Invalid %s: expected a non-negative amount", name))
-	}
-	return c, true, nil
+	return decimalCents(phpFloat(p.get(name))), true
 }
 
-// optDate reads an optional Y-m-d date parameter. The message for a value
-// that is not a real calendar date is a choice (WHMCS documents none):
-// "Invalid Date Format. <name> must be a valid date in the format Y-m-d".
-// allowZero accepts WHMCS's "no date", 0000-00-00, which clears dates such as
-// a termination date.
-func (p params) optDate(name string, allowZero bool) (string, bool, error) {
+// optDate reads an optional date parameter as a MySQL DATE column stores it:
+// a real Y-m-d date as it is, WHMCS's "no date" 0000-00-00 as it is, and
+// anything else as 0000-00-00 (MySQL's conversion of an invalid date outside
+// strict mode).
+func (p params) optDate(name string) (string, bool) {
 	if !p.has(name) {
-		return "", false, nil
+		return "", false
 	}
 	s := strings.TrimSpace(p.get(name))
-	if allowZero && s == zeroDate {
-		return s, true, nil
-	}
 	if _, ok := parseDate(s); !ok {
-		return "", false, apiError(fmt.Sprintf("Invalid Date Format. %s must be a valid date in the format Y-m-d", name))
+		return zeroDate, true
 	}
-	return s, true, nil
+	return s, true
 }
 
-// optBool reads an optional boolean parameter (see parseBool).
-func (p params) optBool(name string) (value, given bool, err error) {
-	if !p.has(name) {
-		return false, false, nil
-	}
-	v, ok := parseBool(p.get(name))
-	if !ok {
-		return false, false, apiError(fmt.Sprintf("Invalid %s: expected a boolean (1, 0, true, false)", name))
-	}
-	return v, true, nil
+// optBool reads an optional boolean parameter as PHP tests it (see phpBool).
+func (p params) optBool(name string) bool {
+	return phpBool(p.get(name))
 }
 
-// optStatus reads an optional status parameter.
-func (p params) optStatus(name string) (string, bool, error) {
+// optStatus reads an optional status parameter: one of WHMCS's statuses in
+// any case is stored with WHMCS's spelling, as an ENUM column does; anything
+// else as given.
+func (p params) optStatus(name string) (string, bool) {
 	if !p.has(name) {
-		return "", false, nil
+		return "", false
 	}
-	st, ok := lookupStatus(p.get(name))
-	if !ok {
-		return "", false, apiError("Invalid Status. Valid options include " + strings.Join(serviceStatuses, ","))
+	if st, ok := lookupStatus(p.get(name)); ok {
+		return st, true
 	}
-	return st, true, nil
+	return p.get(name), true
 }
 
-// optCycle reads an optional billing cycle parameter, by WHMCS name or short
-// form in any case.
-func (p params) optCycle(name string) (cycle, bool, error) {
+// optCycleName reads an optional billing cycle parameter: one of WHMCS's
+// cycles, by name or short form in any case, is stored as WHMCS's name;
+// anything else as given.
+func (p params) optCycleName(name string) (string, bool) {
 	if !p.has(name) {
-		return cycle{}, false, nil
+		return "", false
 	}
-	c, ok := lookupCycle(p.get(name))
-	if !ok {
-		return cycle{}, false, apiError("Invalid Billing Cycle. Valid options include " + cycleNames())
+	if c, ok := lookupCycle(p.get(name)); ok {
+		return c.Name, true
 	}
-	return c, true, nil
+	return p.get(name), true
+}
+
+// numericPrefix matches the leading numeric part of a string as PHP reads
+// it: optional blanks and sign, digits with an optional fraction, and an
+// optional exponent.
+var numericPrefix = regexp.MustCompile(`^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?`)
+
+// phpInt is PHP's (int) cast of a string: the leading integer part ("12abc"
+// is 12, "abc" is 0, "7.9" is 7), saturated at the int64 range.
+func phpInt(s string) int64 {
+	if m := numericPrefix.FindString(s); m != "" && !strings.ContainsAny(m, ".eE") {
+		if n, err := strconv.ParseInt(strings.TrimLeft(m, " \t\n\r\v\f"), 10, 64); err == nil {
+			return n
+		}
+	}
+	return floatInt(phpFloat(s))
+}
+
+// floatInt is PHP's (int) cast of a float: truncated, saturated at the int64
+// range, 0 for NaN.
+func floatInt(f float64) int64 {
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// phpFloat is PHP's (float) cast of a string: the leading numeric part
+// ("12.5 USD" is 12.5), 0 when there is none.
+func phpFloat(s string) float64 {
+	m := numericPrefix.FindString(s)
+	if m == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(strings.TrimLeft(m, " \t\n\r\v\f"), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0
+	}
+	return f
+}
+
+// phpBool is PHP's truthiness of a request parameter: "" and "0" are false,
+// every other string true ("false", "off" and "no" included).
+func phpBool(s string) bool {
+	return s != "" && s != "0"
 }

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -104,8 +107,9 @@ func TestGetProducts(t *testing.T) {
 		t.Fatalf("totalresults: %s", r.raw)
 	}
 	r = h.ok("GetProducts", "pid", "1")
-	want := `{"result":"success","totalresults":1,"products":{"product":[{"pid":"1","gid":"1","type":"hostingaccount",` +
-		`"name":"Starter","description":"1 website, 10 GB SSD, free SSL","module":"cpanel","paytype":"recurring",` +
+	want := `{"result":"success","totalresults":1,"products":{"product":[{"pid":1,"gid":1,"type":"hostingaccount",` +
+		`"name":"Starter","slug":"starter","product-url":"` + h.srv.URL + `/shared-hosting/starter",` +
+		`"description":"1 website, 10 GB SSD, free SSL","module":"cpanel","paytype":"recurring","allowqty":0,"quantity_available":0,` +
 		`"pricing":{"USD":{"prefix":"$","suffix":" USD","msetupfee":"0.00","qsetupfee":"0.00","ssetupfee":"0.00",` +
 		`"asetupfee":"0.00","bsetupfee":"0.00","tsetupfee":"0.00","monthly":"12.95","quarterly":"36.95",` +
 		`"semiannually":"69.95","annually":"129.50","biennially":"239.00","triennially":"-1.00"}},` +
@@ -133,6 +137,32 @@ func TestGetProducts(t *testing.T) {
 		choices[1].(map[string]any)["pricing"].(map[string]any)["USD"].(map[string]any)["monthly"] != "5.00" {
 		t.Errorf("Memory option: %v", mem)
 	}
+	// WHMCS's numeric type codes, as strings; minqty and maxqty on every
+	// option; numeric ids.
+	var types []string
+	for _, o := range opts {
+		m := o.(map[string]any)
+		types = append(types, fmt.Sprintf("%v:%v:%v-%v", m["id"], m["type"], m["minqty"], m["maxqty"]))
+	}
+	if got := strings.Join(types, ","); got != "2:1:0-0,3:4:0-8,4:3:0-0,5:2:0-0" {
+		t.Errorf("config option id:type:min-max = %s", got)
+	}
+	var wantChoice any
+	json.Unmarshal([]byte(`{"id":4,"name":"2 GB","rawName":null,"recurring":0,"required":null,"pricing":{"USD":{
+		"msetupfee":"0.00","qsetupfee":"0.00","ssetupfee":"0.00","asetupfee":"0.00","bsetupfee":"0.00","tsetupfee":"0.00",
+		"monthly":"5.00","quarterly":"15.00","semiannually":"30.00","annually":"60.00","biennially":"120.00","triennially":"180.00"}}}`),
+		&wantChoice)
+	if !reflect.DeepEqual(choices[1], wantChoice) {
+		t.Errorf("a choice:\ngot  %v\nwant %v", choices[1], wantChoice)
+	}
+	cf := prods[0]["customfields"].(map[string]any)["customfield"].([]any)
+	if len(cf) != 1 || cf[0].(map[string]any)["id"] != float64(2) {
+		t.Errorf("VPS Small custom fields: %v", cf)
+	}
+	migration := productList(t, h.ok("GetProducts", "pid", "8"))[0]
+	if migration["allowqty"] != float64(1) || migration["product-url"] != h.srv.URL+"/services/website-migration" {
+		t.Errorf("Website Migration: %v", migration)
+	}
 
 	if n := len(productList(t, h.ok("GetProducts", "pid", "1,3"))); n != 2 {
 		t.Errorf("pid=1,3: %d products", n)
@@ -149,15 +179,17 @@ func TestGetProducts(t *testing.T) {
 func TestGetClientsAddons(t *testing.T) {
 	h := newHarness(t, Options{})
 	r := h.ok("GetClientsAddons", "serviceid", "2", "clientid", "1")
-	want := `{"result":"success","serviceid":"2","clientid":"1","totalresults":1,"addons":{"addon":[{"id":"1",` +
+	want := `{"result":"success","serviceid":"2","clientid":"1","totalresults":"1","addons":{"addon":[{"id":"1","qty":"1",` +
 		`"userid":"1","orderid":"2","serviceid":"2","addonid":"1","name":"SSL Certificate","setupfee":"0.00",` +
 		`"recurring":"4.99","billingcycle":"Monthly","tax":"","status":"Active","regdate":"2015-05-20",` +
-		`"nextduedate":"2017-01-20","nextinvoicedate":"2017-01-20","paymentmethod":"paypal","notes":""}]}}`
+		`"nextduedate":"2017-01-20","nextinvoicedate":"2017-01-20","paymentmethod":"paypal","paymentmethodname":"PayPal",` +
+		`"notes":""}]}}`
 	if string(r.raw) != want {
 		t.Fatalf("got  %s\nwant %s", r.raw, want)
 	}
+	// Unset filters are echoed as "", as in the reference example.
 	r = h.ok("GetClientsAddons", "clientid", "4")
-	if r.m["totalresults"] != float64(3) || r.m["serviceid"] != nil || r.str("clientid") != "4" {
+	if r.str("totalresults") != "3" || r.m["serviceid"] != "" || r.str("clientid") != "4" {
 		t.Errorf("clientid=4: %s", r.raw)
 	}
 	var names, statuses []string
@@ -172,11 +204,20 @@ func TestGetClientsAddons(t *testing.T) {
 	if strings.Join(statuses, ",") != "Cancelled,Suspended,Active" {
 		t.Errorf("statuses %v", statuses)
 	}
-	if n := h.ok("GetClientsAddons", "addonid", "2").m["totalresults"]; n != float64(3) {
+	if n := h.ok("GetClientsAddons", "addonid", "2").m["totalresults"]; n != "3" {
 		t.Errorf("addonid=2: %v addons", n)
 	}
+	// serviceid takes a comma-separated list, as WHMCS documents.
+	r = h.ok("GetClientsAddons", "serviceid", "2, 3,9")
+	var ids []string
+	for _, a := range r.m["addons"].(map[string]any)["addon"].([]any) {
+		ids = append(ids, a.(map[string]any)["id"].(string))
+	}
+	if strings.Join(ids, ",") != "1,3,8,10" || r.str("serviceid") != "2, 3,9" || r.m["clientid"] != "" {
+		t.Errorf("serviceid=2, 3,9: addons %v: %s", ids, r.raw)
+	}
 	r = h.ok("GetClientsAddons", "serviceid", "12")
-	if string(r.raw) != `{"result":"success","serviceid":"12","clientid":null,"totalresults":0,"addons":""}` {
+	if string(r.raw) != `{"result":"success","serviceid":"12","clientid":"","totalresults":"0","addons":""}` {
 		t.Errorf("none: %s", r.raw)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -25,11 +26,18 @@ const (
 
 // Options configures a Sandbox.
 type Options struct {
-	DBPath     string           // SQLite file; "" = private in-memory database
-	Identifier string           // API credential identifier; "" = DefaultIdentifier
-	Secret     string           // API credential secret; "" = DefaultSecret
-	AccessKey  string           // optional; when set, requests must also carry accesskey=...
-	Now        func() time.Time // clock; nil = time.Now. Use FixedClock(t) for reproducible results
+	DBPath     string // SQLite file; "" = private in-memory database
+	Identifier string // API credential identifier; "" = DefaultIdentifier
+	Secret     string // API credential secret; "" = DefaultSecret
+	// AllowIPs and AccessKey are WHMCS's API access control: a request from
+	// an address on AllowIPs needs no access key, any other must carry
+	// accesskey=AccessKey, or gets "Invalid IP <address>" (HTTP 403). With
+	// neither set every address is let in (a WHMCS install without allowed
+	// IPs and key would let none in; a sandbox with such a default would
+	// only be in the way).
+	AllowIPs  []string
+	AccessKey string
+	Now       func() time.Time // clock; nil = time.Now. Use FixedClock(t) for reproducible results
 	// DeniedActions are actions the credential's API role does not allow
 	// (names case-insensitive); they get WHMCS's "Invalid Permissions" error.
 	DeniedActions []string
@@ -49,7 +57,8 @@ type Sandbox struct {
 	identifier string
 	secret     string
 	accessKey  string
-	denied     map[string]bool // lower-cased action names the API role does not allow
+	allowIPs   map[netip.Addr]bool // the API IP allowlist, as unmapped addresses
+	denied     map[string]bool     // lower-cased action names the API role does not allow
 	now        func() time.Time
 	log        *slog.Logger
 	writes     atomic.Int64
@@ -73,6 +82,16 @@ func Open(opts Options) (*Sandbox, error) {
 	}
 	for _, a := range opts.DeniedActions {
 		s.denied[strings.ToLower(a)] = true
+	}
+	for _, ip := range opts.AllowIPs {
+		addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: allowed IP %q: %w", ip, err)
+		}
+		if s.allowIPs == nil {
+			s.allowIPs = map[netip.Addr]bool{}
+		}
+		s.allowIPs[addr.Unmap().WithZone("")] = true
 	}
 	if s.identifier == "" {
 		s.identifier = DefaultIdentifier
@@ -128,6 +147,9 @@ func (s *Sandbox) init(ctx context.Context) error {
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sandbox: create schema: %w", err)
+	}
+	if err := addColumns(ctx, tx); err != nil {
+		return fmt.Errorf("sandbox: update schema: %w", err)
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tblclients").Scan(&n); err != nil {

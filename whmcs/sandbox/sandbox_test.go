@@ -30,6 +30,28 @@ func TestFileDatabasePersists(t *testing.T) {
 	}
 }
 
+// TestOlderFileDatabaseGetsNewColumns opens a file made before the columns
+// of addedColumns existed: Open adds them and the actions that read them work.
+func TestOlderFileDatabaseGetsNewColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.sqlite")
+	old, err := Open(Options{DBPath: path, Now: FixedClock(docsToday)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range addedColumns {
+		if _, err := old.DB().Exec("ALTER TABLE " + c.table + " DROP COLUMN " + c.column); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{DBPath: path})
+	if p := productList(t, h.ok("GetProducts", "pid", "1"))[0]; p["allowqty"] != float64(0) {
+		t.Fatalf("product 1 after reopening: %v", p)
+	}
+}
+
 func TestInMemorySandboxesAreSeparate(t *testing.T) {
 	a := newHarness(t, Options{})
 	b := newHarness(t, Options{})
@@ -56,7 +78,10 @@ func TestTestHooks(t *testing.T) {
 	if err := h.sb.SetProductPrice(ctx, 2, "USD", "monthly", -1); err != nil {
 		t.Fatal(err)
 	}
-	h.fails("Invalid Billing Cycle Requested", "UpgradeProduct", append(upgradeArgs, "calconly", "1")...)
+	// A disabled cycle prices at 0.00: (0.00 - 29.95) / 30 x 13 = -12.98.
+	if r := h.ok("UpgradeProduct", append(upgradeArgs, "calconly", "1")...); r.str("price") != "$-12.98 USD" {
+		t.Fatalf("price after disabling the cycle: %s", r.raw)
+	}
 
 	if err := h.sb.SetServiceStatus(ctx, 3, "terminated"); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,11 @@
 package sandbox
 
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
 // schema creates the sandbox's tables. Names and columns follow WHMCS's own
 // database (tblclients, tblhosting, tblpricing, ...), trimmed to what the
 // sandbox's actions read and write, so that anyone who knows WHMCS can read the
@@ -50,6 +56,8 @@ CREATE TABLE IF NOT EXISTS tblproductgroups (
 
 -- type: hostingaccount, reselleraccount, server, other.
 -- paytype: free, onetime, recurring. servertype is the provisioning module.
+-- allowqty: 0 one per order, 1 several services, 2 one service of several
+-- units (WHMCS 8.12); qty is the stock left.
 CREATE TABLE IF NOT EXISTS tblproducts (
 	id          INTEGER PRIMARY KEY,
 	type        TEXT NOT NULL DEFAULT 'hostingaccount',
@@ -59,15 +67,9 @@ CREATE TABLE IF NOT EXISTS tblproducts (
 	hidden      INTEGER NOT NULL DEFAULT 0,
 	paytype     TEXT NOT NULL DEFAULT 'recurring',
 	servertype  TEXT NOT NULL DEFAULT '',
-	sortorder   INTEGER NOT NULL DEFAULT 0
-);
-
--- Which products a service of product_id may be upgraded or downgraded to
--- (WHMCS: the product's "Upgrades" tab).
-CREATE TABLE IF NOT EXISTS tblproduct_upgrade_products (
-	product_id         INTEGER NOT NULL REFERENCES tblproducts(id),
-	upgrade_product_id INTEGER NOT NULL REFERENCES tblproducts(id),
-	PRIMARY KEY (product_id, upgrade_product_id)
+	sortorder   INTEGER NOT NULL DEFAULT 0,
+	allowqty    INTEGER NOT NULL DEFAULT 0,
+	qty         INTEGER NOT NULL DEFAULT 0
 );
 
 -- Prices per currency and cycle of products (type 'product', relid = product
@@ -228,7 +230,8 @@ CREATE TABLE IF NOT EXISTS tblhostingaddons (
 	nextinvoicedate  TEXT NOT NULL DEFAULT '0000-00-00',
 	termination_date TEXT NOT NULL DEFAULT '0000-00-00',
 	paymentmethod    TEXT NOT NULL DEFAULT '',
-	notes            TEXT NOT NULL DEFAULT ''
+	notes            TEXT NOT NULL DEFAULT '',
+	qty              INTEGER NOT NULL DEFAULT 1
 );
 
 -- Promotions usable on upgrades (type 'Percentage' or 'Fixed Amount').
@@ -303,3 +306,28 @@ CREATE TABLE IF NOT EXISTS tblupgrades (
 	paid                 TEXT NOT NULL DEFAULT 'N'
 );
 `
+
+// addedColumns are the columns added to the schema after the sandbox first
+// kept databases in files. CREATE TABLE IF NOT EXISTS leaves the tables of an
+// older file as they are, so Open adds these to them.
+var addedColumns = []struct{ table, column, decl string }{
+	{"tblproducts", "allowqty", "INTEGER NOT NULL DEFAULT 0"},
+	{"tblproducts", "qty", "INTEGER NOT NULL DEFAULT 0"},
+	{"tblhostingaddons", "qty", "INTEGER NOT NULL DEFAULT 1"},
+}
+
+// addColumns adds the addedColumns a database made by an older sandbox lacks.
+func addColumns(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range addedColumns {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.decl); err != nil {
+				return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
+			}
+		}
+	}
+	return nil
+}

@@ -96,19 +96,13 @@ func seed(ctx context.Context, tx *sql.Tx, today time.Time) error {
 		add("tblpricing", r)
 	}
 	for _, p := range products {
-		add("tblproducts", object{{"id", p.id}, {"type", p.typ}, {"gid", p.gid}, {"name", p.name},
-			{"description", p.desc}, {"hidden", p.hidden}, {"paytype", p.paytype}, {"servertype", p.module}, {"sortorder", p.id}})
-		pricing("product", p.id, p.setup, p.price)
-	}
-	// Upgrade paths: any product of a group to any other of the same group,
-	// and shared hosting up to any VPS.
-	for _, a := range products {
-		for _, b := range products {
-			if a.id != b.id && a.paytype == "recurring" && b.paytype == "recurring" &&
-				(a.gid == b.gid || (a.gid == 1 && b.gid == 2)) {
-				add("tblproduct_upgrade_products", object{{"product_id", a.id}, {"upgrade_product_id", b.id}})
-			}
+		r := object{{"id", p.id}, {"type", p.typ}, {"gid", p.gid}, {"name", p.name},
+			{"description", p.desc}, {"hidden", p.hidden}, {"paytype", p.paytype}, {"servertype", p.module}, {"sortorder", p.id}}
+		if p.paytype == "onetime" {
+			r.set("allowqty", 1) // a migration per site: several at once
 		}
+		add("tblproducts", r)
+		pricing("product", p.id, p.setup, p.price)
 	}
 
 	// Custom fields. Starter and Plus have none (as the reference example shows).

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type call struct {
 	today  time.Time // civil(now)
 	wrote  bool      // set by handlers that changed data; decides commit and Writes
 	remote string
+	base   string // the sandbox's own URL as the request reached it, "http://127.0.0.1:8081"
 }
 
 // handlerFunc handles one action and returns its successful reply or an
@@ -82,10 +84,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := params{form}
 	remote := remoteIP(r)
 
-	// WHMCS checks the API access key (the alternative to an allowed IP)
-	// before the credentials, and reports a failure as the IP check's error.
-	if s.accessKey != "" && !secureEqual(p.get("accesskey"), s.accessKey) {
-		s.log.Warn("sandbox: request refused: bad access key", "remote", remote)
+	// WHMCS checks the caller's address, or the access key that stands in
+	// for an allowed address, before the credentials.
+	if !s.admits(remote, p.get("accesskey")) {
+		s.log.Warn("sandbox: request refused: address not allowed and no valid access key", "remote", remote)
 		writeJSON(w, http.StatusForbidden, errorReply("Invalid IP "+remote))
 		return
 	}
@@ -117,7 +119,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, errorReply(`Invalid Permissions: API action "`+action+`" is not allowed`))
 		return
 	}
-	reply, err := s.run(r.Context(), h, p, remote)
+	reply, err := s.run(r.Context(), h, p, remote, baseURL(r))
 	var apiErr apiError
 	switch {
 	case errors.As(err, &apiErr):
@@ -135,14 +137,14 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // run executes h in one transaction. A handler that reports a write has its
 // transaction committed and is counted by Writes; everything else (reads,
 // errors) is rolled back, so bad input changes nothing.
-func (s *Sandbox) run(ctx context.Context, h handlerFunc, p params, remote string) (object, error) {
+func (s *Sandbox) run(ctx context.Context, h handlerFunc, p params, remote, base string) (object, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 	now := s.now()
-	c := &call{ctx: ctx, tx: tx, s: s, p: p, now: now, today: civil(now), remote: remote}
+	c := &call{ctx: ctx, tx: tx, s: s, p: p, now: now, today: civil(now), remote: remote, base: base}
 	reply, err := h(c)
 	if err != nil {
 		return nil, err
@@ -177,6 +179,29 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// baseURL is the URL the request reached the sandbox at, without a path:
+// WHMCS's System URL, from which it builds product URLs.
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
+// admits reports whether WHMCS's API access control lets a request from ip
+// carrying accesskey key in: an address on the allowlist needs no key (and
+// a wrong one does not matter), any other address needs the access key. With
+// neither an allowlist nor an access key every address is let in.
+func (s *Sandbox) admits(ip, key string) bool {
+	if len(s.allowIPs) == 0 && s.accessKey == "" {
+		return true
+	}
+	if addr, err := netip.ParseAddr(ip); err == nil && s.allowIPs[addr.Unmap().WithZone("")] {
+		return true
+	}
+	return s.accessKey != "" && secureEqual(key, s.accessKey)
 }
 
 // secureEqual compares secrets in constant time.

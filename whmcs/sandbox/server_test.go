@@ -58,6 +58,48 @@ func TestAccessKey(t *testing.T) {
 	h.ok("GetPaymentMethods", "accesskey", "k3y")
 }
 
+// TestAccessControl: an address on the allowlist needs no access key; the
+// access key lets any other address in; everyone else gets "Invalid IP".
+// The tests call from 127.0.0.1.
+func TestAccessControl(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      Options
+		key       string
+		admitted  bool
+		forbidden string
+	}{
+		{"no allowlist, no key", Options{}, "", true, ""},
+		{"on the allowlist", Options{AllowIPs: []string{"192.0.2.1", "127.0.0.1"}}, "", true, ""},
+		{"on the allowlist as mapped IPv6", Options{AllowIPs: []string{"::ffff:127.0.0.1"}}, "", true, ""},
+		{"on the allowlist, no key needed", Options{AllowIPs: []string{"127.0.0.1"}, AccessKey: "k"}, "", true, ""},
+		{"on the allowlist, a wrong key", Options{AllowIPs: []string{"127.0.0.1"}, AccessKey: "k"}, "nope", true, ""},
+		{"not on it, no key configured", Options{AllowIPs: []string{"192.0.2.1"}}, "", false, "Invalid IP 127.0.0.1"},
+		{"not on it, without the key", Options{AllowIPs: []string{"192.0.2.1"}, AccessKey: "k"}, "", false, "Invalid IP 127.0.0.1"},
+		{"not on it, a wrong key", Options{AllowIPs: []string{"192.0.2.1"}, AccessKey: "k"}, "nope", false, "Invalid IP 127.0.0.1"},
+		{"not on it, with the key", Options{AllowIPs: []string{"192.0.2.1"}, AccessKey: "k"}, "k", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.opts)
+			var r reply
+			if tc.key == "" {
+				r = h.call("GetPaymentMethods")
+			} else {
+				r = h.call("GetPaymentMethods", "accesskey", tc.key)
+			}
+			switch {
+			case tc.admitted && (r.status != http.StatusOK || r.str("result") != "success"):
+				t.Errorf("refused: %d %s", r.status, r.raw)
+			case !tc.admitted && (r.status != http.StatusForbidden || r.str("message") != tc.forbidden || len(r.m) != 2):
+				t.Errorf("got %d %s, want 403 %q", r.status, r.raw, tc.forbidden)
+			}
+		})
+	}
+	if _, err := Open(Options{AllowIPs: []string{"127.0.0.1", "not-an-ip"}}); err == nil {
+		t.Error("Open took an allowlist entry that is not an IP address")
+	}
+}
+
 func TestCommandNotFound(t *testing.T) {
 	h := newHarness(t, Options{})
 	r := h.fails("Command Not Found", "NoSuchAction")

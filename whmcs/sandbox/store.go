@@ -30,8 +30,8 @@ func (c *call) gateways() ([]gateway, error) {
 }
 
 // checkPaymentMethod returns WHMCS's error for a payment method that is not
-// a configured gateway. Gateway names are matched exactly (system names are
-// lower case).
+// a configured gateway, which UpgradeProduct documents. Gateway names are
+// matched exactly (system names are lower case).
 func (c *call) checkPaymentMethod(name string) error {
 	gws, err := c.gateways()
 	if err != nil {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,60 +80,105 @@ func TestUpdateClientProductOnlyServiceID(t *testing.T) {
 	}
 }
 
-// TestUpdateClientProductBadInput sends invalid requests, each with a valid
-// change alongside, and checks that each gets an error and changes nothing.
-func TestUpdateClientProductBadInput(t *testing.T) {
+// TestUpdateClientProductStoresWhatItIsGiven sends values WHMCS documents
+// no error for: each request succeeds (the only documented error is "Service
+// ID Not Found") and the value is stored as doc.go says WHMCS most plausibly
+// stores it.
+func TestUpdateClientProductStoresWhatItIsGiven(t *testing.T) {
 	h := newHarness(t, Options{})
-	validCF := serialized(t, map[string]any{"2": "x.example"})
+	// stored reads what service 7 holds under key: a GetClientsProducts key,
+	// "column:NAME" (tblhosting), "option:ID" (a selection as optionid/qty,
+	// or none) or "customfields" (id=value;...).
+	stored := func(t *testing.T, s map[string]any, key string) string {
+		t.Helper()
+		var v string
+		switch kind, name, _ := strings.Cut(key, ":"); kind {
+		case "column":
+			h.sb.DB().QueryRow("SELECT CAST(" + name + " AS TEXT) FROM tblhosting WHERE id = 7").Scan(&v)
+		case "option":
+			var optionid, qty int
+			if err := h.sb.DB().QueryRow("SELECT optionid, qty FROM tblhostingconfigoptions WHERE relid = 7 AND configid = ?",
+				name).Scan(&optionid, &qty); err != nil {
+				return "none"
+			}
+			v = fmt.Sprintf("%d/%d", optionid, qty)
+		case "customfields":
+			var fields []string
+			for _, f := range s["customfields"].(map[string]any)["customfield"].([]any) {
+				m := f.(map[string]any)
+				fields = append(fields, fmt.Sprint(m["id"], "=", m["value"]))
+			}
+			v = strings.Join(fields, ";")
+		default:
+			v = fmt.Sprint(s[key])
+		}
+		return v
+	}
 	for _, tc := range []struct {
-		name, message string
-		args          []string
+		name string
+		args []string
+		want map[string]string
 	}{
-		{"missing serviceid", "Service ID Not Found", []string{}},
-		{"unknown serviceid", "Service ID Not Found", []string{"serviceid", "999"}},
-		{"non-numeric serviceid", "Service ID Not Found", []string{"serviceid", "abc"}},
-		{"impossible date", "Invalid Date Format. nextduedate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "nextduedate", "2026-13-45"}},
-		{"february 30", "Invalid Date Format. regdate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "regdate", "2026-02-30"}},
-		{"d/m/Y date", "Invalid Date Format. terminationdate must be a valid date in the format Y-m-d", []string{"serviceid", "7", "terminationdate", "22/11/2026"}},
-		{"unknown status", "Invalid Status. Valid options include Pending,Active,Suspended,Terminated,Cancelled,Fraud,Completed", []string{"serviceid", "7", "status", "Paused"}},
-		{"negative amount", "Invalid recurringamount: expected a non-negative amount", []string{"serviceid", "7", "recurringamount", "-5"}},
-		{"text amount", "Invalid firstpaymentamount: expected a non-negative amount", []string{"serviceid", "7", "firstpaymentamount", "ten"}},
-		{"negative usage", "Invalid diskusage: expected a non-negative integer", []string{"serviceid", "7", "diskusage", "-1"}},
-		{"unknown product", "Product ID Not Found", []string{"serviceid", "7", "pid", "99"}},
-		{"unknown server", "Server ID Not Found", []string{"serviceid", "7", "serverid", "99"}},
-		{"unknown promotion", "Promotion ID Not Found", []string{"serviceid", "7", "promoid", "99"}},
-		{"bad cycle", "Invalid Billing Cycle. Valid options include Free Account,One Time,Monthly,Quarterly,Semi-Annually,Annually,Biennially,Triennially", []string{"serviceid", "7", "billingcycle", "Weekly"}},
-		{"bad gateway", "Invalid Payment Method. Valid options include paypal,authorize", []string{"serviceid", "7", "paymentmethod", "bitcoin"}},
-		{"bad overideautosuspend", "Invalid overideautosuspend. Valid options include on,off", []string{"serviceid", "7", "overideautosuspend", "maybe"}},
-		{"bad unset", `Invalid unset item "status". Valid options include domain,serviceusername,servicepassword,subscriptionid,ns1,ns2,dedicatedip,assignedips,notes,suspendreason`, []string{"serviceid", "7", "unset[]", "notes", "unset[]", "status"}},
-		{"bad autorecalc", "Invalid autorecalc: expected a boolean (1, 0, true, false)", []string{"serviceid", "7", "autorecalc", "perhaps"}},
-		{"broken base64", "Invalid customfields: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "customfields", "%%%not-base64"}},
-		{"not serialized", "Invalid customfields: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}},
-		{"serialized scalar", "Invalid configoptions: expected base64_encode(serialize(array(...)))", []string{"serviceid", "7", "configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}},
-		{"foreign custom field", "Invalid customfields: 1 is not a custom field of product 5", []string{"serviceid", "7", "customfields", serialized(t, map[string]any{"1": "Yahoo"})}},
-		{"foreign config option", "Invalid configoptions: 1 is not a configurable option of product 5", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"1": 1})}},
-		{"foreign choice", "Invalid configoptions: 1 is not a choice of option 2 (Memory)", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"2": 1})}},
-		{"quantity too high", "Invalid configoptions: quantity for option 3 (Extra IPv4 Addresses) must be between 0 and 8", []string{"serviceid", "7", "configoptions", serialized(t, map[string]any{"3": 9})}},
-		{"autorecalc on disabled cycle", "Unable to recalculate: product 1 is not offered on the Triennially billing cycle", []string{"serviceid", "10", "billingcycle", "Triennially", "autorecalc", "1"}},
+		// First, while the service is as seeded (Monthly, no priced options):
+		// recalculated, the recurringamount given alongside ignored.
+		{"autorecalc spelled out", []string{"autorecalc", "perhaps", "recurringamount", "1.00"}, map[string]string{"recurringamount": "19.99"}},
+		{"impossible date", []string{"nextduedate", "2026-13-45"}, map[string]string{"nextduedate": zeroDate, "column:nextinvoicedate": zeroDate}},
+		{"february 30", []string{"regdate", "2026-02-30"}, map[string]string{"regdate": zeroDate}},
+		{"d/m/Y date", []string{"terminationdate", "22/11/2026"}, map[string]string{"column:termination_date": zeroDate}},
+		{"unknown status", []string{"status", "Paused"}, map[string]string{"status": "Paused"}},
+		{"status in lower case", []string{"status", "suspended"}, map[string]string{"status": "Suspended"}},
+		{"negative amount", []string{"recurringamount", "-5"}, map[string]string{"recurringamount": "-5.00"}},
+		{"text amount", []string{"firstpaymentamount", "ten"}, map[string]string{"firstpaymentamount": "0.00"}},
+		{"amount with a currency", []string{"firstpaymentamount", "12.5 USD"}, map[string]string{"firstpaymentamount": "12.50"}},
+		{"negative usage", []string{"diskusage", "-1"}, map[string]string{"diskusage": "-1"}},
+		{"unknown product", []string{"pid", "99"}, map[string]string{"pid": "5", "name": "VPS Small"}},
+		{"unknown server", []string{"serverid", "99"}, map[string]string{"serverid": "99", "servername": ""}},
+		{"unknown promotion", []string{"promoid", "99"}, map[string]string{"promoid": "99"}},
+		{"unknown cycle", []string{"billingcycle", "Weekly"}, map[string]string{"billingcycle": "Weekly"}},
+		{"cycle short form", []string{"billingcycle", "semiannually"}, map[string]string{"billingcycle": "Semi-Annually"}},
+		{"unknown gateway", []string{"paymentmethod", "bitcoin"}, map[string]string{"paymentmethod": "bitcoin", "paymentmethodname": ""}},
+		{"overideautosuspend on", []string{"overideautosuspend", "ON"}, map[string]string{"overideautosuspend": "on"}},
+		{"overideautosuspend neither on nor off", []string{"overideautosuspend", "maybe"}, map[string]string{"overideautosuspend": ""}},
+		{"unknown unset item", []string{"unset[]", "notes", "unset[]", "status"}, map[string]string{"notes": "", "status": "Suspended"}},
+		{"broken base64", []string{"customfields", "%%%not-base64"}, nil},
+		{"not serialized", []string{"customfields", base64.StdEncoding.EncodeToString([]byte("hello"))}, nil},
+		{"serialized scalar", []string{"configoptions", base64.StdEncoding.EncodeToString([]byte(`s:1:"x";`))}, nil},
+		{"foreign custom field", []string{"customfields", serialized(t, map[string]any{"1": "Yahoo", "2": "kept.example"})},
+			map[string]string{"customfields": "2=kept.example"}},
+		{"foreign config option", []string{"configoptions", serialized(t, map[string]any{"1": 1})}, map[string]string{"option:1": "none"}},
+		{"foreign choice", []string{"configoptions", serialized(t, map[string]any{"2": 1})}, map[string]string{"option:2": "1/0"}},
+		{"quantity above the maximum", []string{"configoptions", serialized(t, map[string]any{"3": 9})}, map[string]string{"option:3": "6/9"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, h.sb)
 			writes := h.sb.Writes()
-			// A valid change rides along: it must not be applied either.
-			args := append([]string{"notes", "must not be written", "customfields", validCF}, tc.args...)
-			if tc.name == "broken base64" || tc.name == "not serialized" || tc.name == "foreign custom field" ||
-				tc.name == "autorecalc on disabled cycle" {
-				args = append([]string{"notes", "must not be written"}, tc.args...)
+			note := "note for " + tc.name
+			r := h.with(t).ok("UpdateClientProduct", append([]string{"serviceid", "7", "notes", note}, tc.args...)...)
+			if string(r.raw) != `{"result":"success","serviceid":"7"}` {
+				t.Fatalf("reply %s", r.raw)
 			}
-			h.with(t).fails(tc.message, "UpdateClientProduct", args...)
-			if after := snapshot(t, h.sb); after != before {
-				t.Fatal("a failed UpdateClientProduct changed the database")
+			if h.sb.Writes() != writes+1 {
+				t.Error("the update was not counted as a write")
 			}
-			if h.sb.Writes() != writes {
-				t.Fatal("a failed UpdateClientProduct was counted as a write")
+			s := h.with(t).service(7)
+			if _, unsets := tc.want["notes"]; !unsets && s["notes"] != note {
+				t.Errorf("notes %v: the rest of the update was not applied", s["notes"])
+			}
+			for key, want := range tc.want {
+				if got := stored(t, s, key); got != want {
+					t.Errorf("%s = %q, want %q", key, got, want)
+				}
 			}
 		})
 	}
+
+	// autorecalc on a cycle the product does not sell leaves the amount.
+	h.ok("UpdateClientProduct", "serviceid", "10", "billingcycle", "Triennially", "autorecalc", "1")
+	if s := h.service(10); s["recurringamount"] != "12.95" || s["billingcycle"] != "Triennially" {
+		t.Errorf("service 10: recurringamount %v, billingcycle %v", s["recurringamount"], s["billingcycle"])
+	}
+	h.fails("Service ID Not Found", "UpdateClientProduct", "serviceid", "999", "status", "Active")
+	h.fails("Service ID Not Found", "UpdateClientProduct", "serviceid", "abc")
+	h.fails("Service ID Not Found", "UpdateClientProduct")
 }
 
 func TestUpdateClientProductUnset(t *testing.T) {

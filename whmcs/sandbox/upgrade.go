@@ -16,57 +16,64 @@ const unpaidUpgradeMessage = "Unable to accept upgrade order. Previous upgrade i
 // upgradeProduct implements UpgradeProduct: a quote (calconly) or an upgrade
 // order for a product or configurable options change.
 //
-// The price is WHMCS's proration: (new recurring - old recurring) / totaldays
-// x daysuntilrenewal, rounded to cents half away from zero, where
-// daysuntilrenewal counts calendar days from today (the sandbox clock) to the
-// service's next due date and totaldays is the length of the service's
-// billing cycle. Choices where WHMCS's docs are silent:
+// WHMCS documents four errors ("Service ID Not Found", the unpaid previous
+// upgrade, "Invalid Payment Method. Valid options include ...", "Invalid
+// Upgrade Type") and the sandbox answers no other. The price is WHMCS's
+// proration: (new recurring - old recurring) / totaldays x daysuntilrenewal,
+// rounded to cents half away from zero, where daysuntilrenewal counts
+// calendar days from today (the sandbox clock) to the service's next due date
+// and totaldays is the length of the service's billing cycle. Choices where
+// WHMCS's docs are silent (doc.go lists each with its evidence):
 //   - Cycle lengths: Monthly 30, Quarterly 90, Semi-Annually 180, Annually
 //     365, Biennially 730, Triennially 1095 days (the docs show 30 for
 //     Monthly).
 //   - Old recurring is the service's current recurring amount; new recurring
 //     is the new product's price for the new cycle plus the service's
-//     configurable option selections that also apply to the new product.
+//     configurable option selections that also apply to the new product. A
+//     cycle the new product does not sell (-1.00), and a free product, price
+//     at 0.00.
 //   - When the billing cycle changes, each side is prorated over its own
 //     cycle: new/newdays x days - old/olddays x days; totaldays reports the
 //     current cycle's length.
 //   - A next due date in the past counts as 0 days. A service on a
 //     non-recurring cycle (Free Account, One Time) pays the full difference,
 //     with daysuntilrenewal and totaldays 0.
+//   - calconly is PHP truthiness: "" and "0" quote nothing, anything else
+//     ("false" included) is a quote.
 //   - newproductbillingcycle defaults to the service's cycle and is echoed as
-//     given (or in short form, "monthly", when defaulted). A cycle name that
-//     is not WHMCS's or that the new product does not offer (-1.00) is
-//     "Invalid Billing Cycle Requested".
-//   - newproductid must exist ("Invalid New Product ID") and be one of the
-//     product's configured upgrade targets, or the same product with another
-//     cycle ("Invalid Product Upgrade: ...").
-//   - promocode must be a promotion valid for upgrades ("Invalid Promotion
-//     Code"); Percentage or Fixed Amount off a positive price.
+//     given (or in short form, "monthly", when defaulted); a name that is not
+//     one of WHMCS's cycles counts as not given (and is still echoed).
+//   - newproductid that names no product counts as not given: the service's
+//     own product. Any product may be the new one (the product's upgrade
+//     list is the client area's business), the service's own product
+//     included; with its own cycle too the price is 0.00.
+//   - promocode that is not a promotion valid for upgrades is ignored;
+//     Percentage or Fixed Amount come off a positive price.
 //   - calconly replies end with "upgradeinprogress" (the docs' response
 //     parameter): true while an upgrade invoice of the service is unpaid. A
 //     quote is still given then; only a real upgrade is refused.
 //   - A real upgrade creates an order and an upgrade record. When money is
 //     due (price > 0) it also creates an unpaid invoice and the change waits
 //     for AddInvoicePayment; otherwise it applies at once (invoiceid null)
-//     and no credit is issued for a negative price. The next due date does
-//     not move.
+//     and no credit is issued for a negative price.
+//   - The next due date does not move, except from a free product (or the
+//     Free Account cycle) to a recurring cycle: it becomes one billing cycle
+//     after the day the upgrade was ordered, when the upgrade applies.
 //   - The service's status is not checked: a Suspended service can be
 //     upgraded through the API as an admin could.
 //   - type=configoptions takes configoptions[ID]=VALUE (the choice id for
-//     dropdown and radio options, the quantity for quantity options, 1/0 for
-//     yes/no) for options of the service's product, prorated over the
-//     service's cycle. Its reply has the same keys, with the product
-//     unchanged, plus "configoptions": [{id, name, oldvalue, newvalue}]
-//     before "price".
+//     dropdown and radio options, the quantity for quantity and yes/no
+//     options) for options of the service's product, prorated over the
+//     service's cycle; other ids are ignored and values are stored as given,
+//     unchecked against the option's choices and bounds. Its reply has the
+//     same keys, with the product unchanged, plus "configoptions": [{id,
+//     name, oldvalue, newvalue}] (the options that change) before "price".
 func upgradeProduct(c *call) (object, error) {
 	svc, err := c.loadService(c.p.id("serviceid"))
 	if err != nil {
 		return nil, err
 	}
-	calconly, _, err := c.p.optBool("calconly")
-	if err != nil {
-		return nil, err
-	}
+	calconly := c.p.optBool("calconly")
 	pending, err := c.pendingUpgradeInvoice(svc.ID)
 	if err != nil {
 		return nil, err
@@ -164,52 +171,29 @@ type quote struct {
 
 // quoteProduct prices a change of product (and maybe cycle).
 func (c *call) quoteProduct(svc *service, oldCycle cycle, cur currency) (*quote, error) {
-	newID := c.p.id("newproductid")
-	np, found, err := c.loadProduct(int64(newID))
+	np, found, err := c.loadProduct(int64(c.p.id("newproductid")))
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		return nil, apiError("Invalid New Product ID")
+		if np, _, err = c.loadProduct(svc.PID); err != nil {
+			return nil, err
+		}
 	}
 	q := &quote{newProduct: np, newCycle: oldCycle, cycleEcho: oldCycle.Key}
 	if c.p.has("newproductbillingcycle") {
-		cy, ok := lookupCycle(c.p.get("newproductbillingcycle"))
-		if !ok {
-			return nil, apiError("Invalid Billing Cycle Requested")
+		q.cycleEcho = c.p.get("newproductbillingcycle")
+		if cy, ok := lookupCycle(q.cycleEcho); ok {
+			q.newCycle = cy
 		}
-		q.newCycle, q.cycleEcho = cy, c.p.get("newproductbillingcycle")
-	}
-	if np.ID == svc.PID {
-		if q.newCycle.Key == oldCycle.Key {
-			return nil, apiError("Invalid Product Upgrade: the service already has this product and billing cycle")
-		}
-	} else {
-		allowed, err := exists(c.ctx, c.tx, `SELECT 1 FROM tblproduct_upgrade_products
-			WHERE product_id = ? AND upgrade_product_id = ?`, svc.PID, np.ID)
-		if err != nil {
-			return nil, err
-		}
-		if !allowed {
-			return nil, apiError(fmt.Sprintf("Invalid Product Upgrade: product %d cannot be upgraded to product %d", svc.PID, np.ID))
-		}
-	}
-	var offered bool
-	switch np.PayType {
-	case "free":
-		offered = q.newCycle.Key == "free"
-	case "onetime":
-		offered = q.newCycle.Key == "onetime"
-	default:
-		offered = q.newCycle.Recurring()
 	}
 	prices, err := c.loadPrices("product", np.ID, cur.ID)
 	if err != nil {
 		return nil, err
 	}
 	base, ok := prices.recurring(q.newCycle)
-	if !offered || !ok {
-		return nil, apiError("Invalid Billing Cycle Requested")
+	if !ok || np.PayType == "free" {
+		base = 0
 	}
 	sels, err := c.serviceSelections(svc.ID)
 	if err != nil {
@@ -232,9 +216,9 @@ func (c *call) quoteConfigOptions(svc *service, cy cycle, cur currency) (*quote,
 		return nil, err
 	}
 	q := &quote{newProduct: prod, newCycle: cy, cycleEcho: cy.Key}
-	given := c.p.indexed("configoptions")
-	if len(given) == 0 {
-		return nil, apiError("Invalid configoptions: give configoptions[ID]=VALUE for at least one option")
+	given := map[string]string{}
+	for _, kv := range c.p.indexed("configoptions") {
+		given[kv.key] = kv.val
 	}
 	opts, err := c.productConfigOptions(svc.PID)
 	if err != nil {
@@ -250,55 +234,24 @@ func (c *call) quoteConfigOptions(svc *service, cy cycle, cur currency) (*quote,
 	}
 	changes := []object{}
 	changed := map[int64]selection{}
-	for _, kv := range given {
-		id, perr := strconv.ParseInt(kv.key, 10, 64)
-		var opt *configOption
-		for i := range opts {
-			if perr == nil && opts[i].ID == id {
-				opt = &opts[i]
-			}
+	for _, opt := range opts {
+		v, ok := given[strconv.FormatInt(opt.ID, 10)]
+		if !ok {
+			continue
 		}
-		if opt == nil {
-			return nil, apiError(fmt.Sprintf("Invalid configoptions: %s is not a configurable option of product %d", kv.key, svc.PID))
-		}
-		var n int64
-		if opt.Type == optYesNo {
-			b, ok := parseBool(kv.val)
-			if !ok {
-				return nil, apiError(fmt.Sprintf("Invalid configoptions: option %d (%s) takes 0 or 1", opt.ID, opt.Name))
-			}
-			if b {
-				n = 1
-			}
-		} else {
-			v, err := strconv.ParseInt(strings.TrimSpace(kv.val), 10, 64)
-			if err != nil {
-				return nil, apiError(fmt.Sprintf("Invalid configoptions: the value of option %d (%s) must be a number", opt.ID, opt.Name))
-			}
-			n = v
-		}
-		sel, err := plainSelection(*opt, n)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkSelection(*opt, sel); err != nil {
-			return nil, err
-		}
-		old, had := current[id]
+		sel := plainSelection(opt, phpInt(v))
+		old, had := current[opt.ID]
 		if had && old == sel {
 			continue
 		}
-		next[id] = sel
-		changed[id] = sel
+		next[opt.ID] = sel
+		changed[opt.ID] = sel
 		changes = append(changes, object{
 			{"id", strconv.FormatInt(opt.ID, 10)},
 			{"name", opt.Name},
-			{"oldvalue", selectionValue(*opt, old, had)},
-			{"newvalue", selectionValue(*opt, sel, true)},
+			{"oldvalue", selectionValue(opt, old, had)},
+			{"newvalue", selectionValue(opt, sel, true)},
 		})
-	}
-	if len(changed) == 0 {
-		return nil, apiError("Invalid configoptions: the requested values are the service's current ones")
 	}
 	oldOpts, err := c.configRecurring(svc.PID, current, cy, cur.ID)
 	if err != nil {
@@ -406,7 +359,8 @@ func (p promotion) apply(price cents) cents {
 	return price - off
 }
 
-// upgradePromotion reads promocode, if given.
+// upgradePromotion reads promocode: nil when it is not given or is not a
+// promotion valid for upgrades.
 func (c *call) upgradePromotion() (*promotion, error) {
 	if !c.p.has("promocode") {
 		return nil, nil
@@ -415,7 +369,7 @@ func (c *call) upgradePromotion() (*promotion, error) {
 	err := c.tx.QueryRowContext(c.ctx, `SELECT type, value FROM tblpromotions
 		WHERE code = ? COLLATE NOCASE AND upgrades = 1`, strings.TrimSpace(c.p.get("promocode"))).Scan(&p.Type, &p.Value)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apiError("Invalid Promotion Code")
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -497,22 +451,39 @@ func (c *call) placeUpgrade(svc *service, gw, typ string, q *quote) (*upgradeOrd
 }
 
 // applyUpgrade carries out a recorded upgrade on its service: new product
-// and cycle (or new option selections) and the new recurring amount. The
-// upgrade is then Completed and its order Active.
+// and cycle (or new option selections) and the new recurring amount. A
+// service upgraded from a free product (or the Free Account cycle) to a
+// recurring cycle is next due one billing cycle after the upgrade's date, as
+// WHMCS's upgrades documentation says. The upgrade is then Completed and its
+// order Active.
 func (c *call) applyUpgrade(upgradeID int64) error {
 	var serviceID, orderID int64
-	var typ, newValue, newCycle string
+	var typ, date, newValue, newCycle string
 	var newRecurring float64
-	err := c.tx.QueryRowContext(c.ctx, `SELECT relid, orderid, type, newvalue, newcycle, new_recurring_amount
-		FROM tblupgrades WHERE id = ?`, upgradeID).Scan(&serviceID, &orderID, &typ, &newValue, &newCycle, &newRecurring)
+	err := c.tx.QueryRowContext(c.ctx, `SELECT relid, orderid, type, date, newvalue, newcycle, new_recurring_amount
+		FROM tblupgrades WHERE id = ?`, upgradeID).Scan(&serviceID, &orderID, &typ, &date, &newValue, &newCycle, &newRecurring)
 	if err != nil {
 		return err
 	}
 	switch typ {
 	case "package":
+		var oldCycle, oldPayType string
+		if err := c.tx.QueryRowContext(c.ctx, `SELECT h.billingcycle, COALESCE(p.paytype, '') FROM tblhosting h
+			LEFT JOIN tblproducts p ON p.id = h.packageid WHERE h.id = ?`, serviceID).Scan(&oldCycle, &oldPayType); err != nil {
+			return err
+		}
 		if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET packageid = ?, billingcycle = ?, amount = ? WHERE id = ?",
 			newValue, newCycle, newRecurring, serviceID); err != nil {
 			return err
+		}
+		cy, _ := lookupCycle(newCycle)
+		from, ok := parseDate(date)
+		if (oldPayType == "free" || oldCycle == "Free Account") && cy.Recurring() && ok {
+			due := from.AddDate(0, cy.Months, 0).Format(dateLayout)
+			if _, err := c.tx.ExecContext(c.ctx, "UPDATE tblhosting SET nextduedate = ?, nextinvoicedate = ? WHERE id = ?",
+				due, due, serviceID); err != nil {
+				return err
+			}
 		}
 	case "configoptions":
 		sels, err := decodeSelections(newValue)

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -35,18 +34,21 @@ func (c cents) String() string {
 // offer (-1.00 in tblpricing).
 const disabledPrice cents = -100
 
-// parseAmount reads a non-negative decimal amount ("12.95", "0", "7.5").
-// More than two decimals are rounded to cents, as MySQL's DECIMAL(16,2) does.
-func parseAmount(s string) (cents, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
+// maxDecimal is the largest amount a DECIMAL(16,2) column holds, in cents.
+const maxDecimal cents = 99999999999999_99
+
+// decimalCents rounds f to cents and bounds it to DECIMAL(16,2)'s range, as
+// MySQL stores an out-of-range value outside strict mode.
+func decimalCents(f float64) cents {
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f*100 >= float64(maxDecimal):
+		return maxDecimal
+	case f*100 <= -float64(maxDecimal):
+		return -maxDecimal
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e13 {
-		return 0, false
-	}
-	return toCents(f), true
+	return toCents(f)
 }
 
 // prorate returns diff * days / total rounded to cents, half away from zero
@@ -80,6 +82,10 @@ type cycle struct {
 	// Monthly 30, Quarterly 90, Semi-Annually 180, Annually 365,
 	// Biennially 730, Triennially 1095. 0 for cycles that do not recur.
 	Days int
+	// Months is the cycle's length in calendar months, by which a next due
+	// date moves on: Monthly 1 ... Triennially 36. 0 for cycles that do not
+	// recur.
+	Months int
 }
 
 // Recurring reports whether the cycle renews.
@@ -103,28 +109,19 @@ func (c cycle) SetupColumn() string {
 }
 
 var cycles = []cycle{
-	{"Free Account", "free", "", 0},
-	{"One Time", "onetime", "msetupfee", 0},
-	{"Monthly", "monthly", "msetupfee", 30},
-	{"Quarterly", "quarterly", "qsetupfee", 90},
-	{"Semi-Annually", "semiannually", "ssetupfee", 180},
-	{"Annually", "annually", "asetupfee", 365},
-	{"Biennially", "biennially", "bsetupfee", 730},
-	{"Triennially", "triennially", "tsetupfee", 1095},
+	{"Free Account", "free", "", 0, 0},
+	{"One Time", "onetime", "msetupfee", 0, 0},
+	{"Monthly", "monthly", "msetupfee", 30, 1},
+	{"Quarterly", "quarterly", "qsetupfee", 90, 3},
+	{"Semi-Annually", "semiannually", "ssetupfee", 180, 6},
+	{"Annually", "annually", "asetupfee", 365, 12},
+	{"Biennially", "biennially", "bsetupfee", 730, 24},
+	{"Triennially", "triennially", "tsetupfee", 1095, 36},
 }
 
 // recurringCycles are the cycles that have a price column of their own, in
 // tblpricing's column order.
 var recurringCycles = cycles[2:]
-
-// cycleNames lists WHMCS's names, for error messages.
-func cycleNames() string {
-	names := make([]string, len(cycles))
-	for i, c := range cycles {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ",")
-}
 
 // lookupCycle finds a cycle by WHMCS name or short form, ignoring case, spaces,
 // hyphens and underscores: "Semi-Annually", "semiannually", "One-Time",
@@ -199,20 +196,4 @@ func civil(t time.Time) time.Time {
 // is before a). Both must come from civil or parseDate.
 func daysBetween(a, b time.Time) int {
 	return int(b.Sub(a).Hours() / 24)
-}
-
-// Booleans.
-
-// parseBool reads a WHMCS boolean parameter. PHP would take any non-empty
-// string other than "0" as true; the sandbox is stricter so that a client
-// sending calconly=no or autorecalc=false is not misread: it accepts
-// 1/true/on/yes and 0/false/off/no/"" (case-insensitive) and rejects the rest.
-func parseBool(s string) (value, ok bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "on", "yes":
-		return true, true
-	case "", "0", "false", "off", "no":
-		return false, true
-	}
-	return false, false
 }
