@@ -17,22 +17,24 @@ type GetClientsAddonsResponse struct {
 
 // ClientAddon is an addon attached to a client's service.
 type ClientAddon struct {
-	ID              Int    `json:"id" jsonschema_description:"Client addon id (the id update_client_addon takes)."`
-	UserID          Int    `json:"userid,omitzero" jsonschema_description:"Owning client id."`
-	OrderID         Int    `json:"orderid,omitzero" jsonschema_description:"Order id."`
-	ServiceID       Int    `json:"serviceid,omitzero" jsonschema_description:"Service the addon belongs to."`
-	AddonID         Int    `json:"addonid,omitzero" jsonschema_description:"Catalogue addon id."`
-	Name            String `json:"name,omitzero" jsonschema_description:"Addon name."`
-	SetupFee        Float  `json:"setupfee,omitzero" jsonschema_description:"Setup fee."`
-	Recurring       Float  `json:"recurring,omitzero" jsonschema_description:"Recurring amount per billing cycle."`
-	BillingCycle    String `json:"billingcycle,omitzero" jsonschema_description:"Billing cycle."`
-	Tax             Bool   `json:"tax,omitzero" jsonschema_description:"The addon is taxed."`
-	Status          String `json:"status,omitzero" jsonschema_description:"Addon status."`
-	RegDate         Date   `json:"regdate,omitzero" jsonschema_description:"Registration date."`
-	NextDueDate     Date   `json:"nextduedate,omitzero" jsonschema_description:"Next due date."`
-	NextInvoiceDate Date   `json:"nextinvoicedate,omitzero" jsonschema_description:"Next invoice date."`
-	PaymentMethod   String `json:"paymentmethod,omitzero" jsonschema_description:"Payment gateway module name."`
-	Notes           String `json:"notes,omitzero" jsonschema_description:"Admin notes."`
+	ID                Int    `json:"id" jsonschema_description:"Client addon id (the id update_client_addon takes)."`
+	UserID            Int    `json:"userid,omitzero" jsonschema_description:"Owning client id."`
+	OrderID           Int    `json:"orderid,omitzero" jsonschema_description:"Order id."`
+	ServiceID         Int    `json:"serviceid,omitzero" jsonschema_description:"Service the addon belongs to."`
+	AddonID           Int    `json:"addonid,omitzero" jsonschema_description:"Catalogue addon id."`
+	Name              String `json:"name,omitzero" jsonschema_description:"Addon name."`
+	Qty               Int    `json:"qty,omitzero" jsonschema_description:"Quantity."`
+	SetupFee          Float  `json:"setupfee,omitzero" jsonschema_description:"Setup fee."`
+	Recurring         Float  `json:"recurring,omitzero" jsonschema_description:"Recurring amount per billing cycle."`
+	BillingCycle      String `json:"billingcycle,omitzero" jsonschema_description:"Billing cycle."`
+	Tax               Bool   `json:"tax,omitzero" jsonschema_description:"The addon is taxed."`
+	Status            String `json:"status,omitzero" jsonschema_description:"Addon status."`
+	RegDate           Date   `json:"regdate,omitzero" jsonschema_description:"Registration date."`
+	NextDueDate       Date   `json:"nextduedate,omitzero" jsonschema_description:"Next due date."`
+	NextInvoiceDate   Date   `json:"nextinvoicedate,omitzero" jsonschema_description:"Next invoice date."`
+	PaymentMethod     String `json:"paymentmethod,omitzero" jsonschema_description:"Payment gateway module name."`
+	PaymentMethodName String `json:"paymentmethodname,omitzero" jsonschema_description:"Payment gateway display name."`
+	Notes             String `json:"notes,omitzero" jsonschema_description:"Admin notes."`
 }
 
 // GetClientsAddons lists client addons.

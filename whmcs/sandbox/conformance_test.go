@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,9 +20,7 @@ import (
 // has the keys and JSON types of the example's reply.
 //
 // The example replies are read from whmcs/testdata/reference/<Action>.json,
-// the project's shared fixtures, when they are there, and otherwise from
-// this package's copies in testdata/reference/<Action>.json (taken from the
-// reference pages; drop a copy once the shared fixture of its action exists).
+// the fixtures the client's tests decode too.
 
 // sharedReference is the project's directory of reference example replies.
 const sharedReference = "../testdata/reference"
@@ -87,19 +83,17 @@ func TestConformanceWithTheReferenceExamples(t *testing.T) {
 	}
 }
 
-// referenceActions lists the actions with an example reply, shared or copied.
+// referenceActions lists the actions with an example reply.
 func referenceActions(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, dir := range []string{sharedReference, "testdata/reference"} {
-		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			if a := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(out, a) {
-				out = append(out, a)
-			}
+	files, err := filepath.Glob(filepath.Join(sharedReference, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if a := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(out, a) {
+			out = append(out, a)
 		}
 	}
 	sort.Strings(out)
@@ -109,16 +103,13 @@ func referenceActions(t *testing.T) []string {
 	return out
 }
 
-// referenceExample returns the example reply of action's reference page: the
-// shared fixture when there is one, else this package's copy. A fixture that
+// referenceExample returns the example reply of action's reference page
+// (whmcs/testdata/reference, shared with the client's tests). A fixture that
 // wraps the reply in an object of its own (with the request, say) is
 // unwrapped to the member that is a WHMCS reply.
 func referenceExample(t *testing.T, action string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(sharedReference, action+".json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		data, err = os.ReadFile(filepath.Join("testdata/reference", action+".json"))
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
