@@ -78,6 +78,7 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 	srv, err := mcpserver.New(mcpserver.Options{
 		WHMCS: wc, Gate: pol, Logger: log, Version: version,
 		Allowed:       pol.Allowed,
+		Tailor:        pol.Tailor,
 		ServerOptions: []server.ServerOption{server.WithElicitation()},
 	})
 	if err != nil {

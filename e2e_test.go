@@ -285,6 +285,8 @@ func TestElicitationWithTheGoSDK(t *testing.T) {
 		writes int64
 	}{
 		{"accept", &sdk.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, "done", 1},
+		{"accept with the form untouched", &sdk.ElicitResult{Action: "accept"}, "done", 1},
+		{"accept with confirm unticked", &sdk.ElicitResult{Action: "accept", Content: map[string]any{"confirm": false}}, "declined", 0},
 		{"decline", &sdk.ElicitResult{Action: "decline"}, "declined", 0},
 		{"cancel", &sdk.ElicitResult{Action: "cancel"}, "declined", 0},
 	} {

@@ -282,7 +282,6 @@ func (p *Policy) elicit(ctx context.Context, c *call, pv *previewed) (any, error
 			"properties": map[string]any{
 				confirmKey: map[string]any{"type": "boolean", "title": "Confirm", "description": "Yes, make this change.", "default": true},
 			},
-			"required": []string{confirmKey},
 		},
 	}
 	return server.NewInputRequestBuilder(requestState).Elicit(confirmKey, params).ToolResult(), nil
@@ -410,13 +409,16 @@ func event(name, tokenID, outcome string, detail any) audit.Record {
 	return audit.Record{Event: name, TokenID: tokenID, Outcome: outcome, Reply: detail}
 }
 
+// accepted reports whether the user confirmed: Accept, with the confirm box
+// as the form shows it (ticked by default) or ticked; unticking it, Decline
+// and Cancel confirm nothing.
 func accepted(answer *mcp.ElicitationResult) bool {
 	if answer.Action != mcp.ElicitationResponseActionAccept {
 		return false
 	}
 	content, _ := answer.Content.(map[string]any)
-	confirmed, _ := content[confirmKey].(bool)
-	return confirmed
+	confirmed, given := content[confirmKey]
+	return !given || confirmed == true
 }
 
 // stateChanges describes the fields whose value differs from the preview.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,6 +74,7 @@ func validateArgs(tool string, raw any) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
 		data = []byte("{}")
 	}
+	data = canonicalSpellings(tool, data)
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("arguments are not valid JSON: %v", err)
@@ -89,6 +91,85 @@ func validateArgs(tool string, raw any) (json.RawMessage, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// enums holds each tool's top-level arguments that take one of a set of
+// strings, with the strings, read from the input schema on first use.
+var enums sync.Map // tool name -> func() map[string][]string
+
+func enumArgs(tool string) map[string][]string {
+	once, _ := enums.LoadOrStore(tool, sync.OnceValue(func() map[string][]string {
+		raw, err := schemas.Input(tool)
+		if err != nil {
+			return nil
+		}
+		var schema struct {
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		}
+		if json.Unmarshal(raw, &schema) != nil {
+			return nil
+		}
+		out := map[string][]string{}
+		for name, p := range schema.Properties {
+			if len(p.Enum) > 0 {
+				out[name] = p.Enum
+			}
+		}
+		return out
+	}))
+	return once.(func() map[string][]string)()
+}
+
+// spellingKey is what two spellings of one value share: WHMCS writes a
+// billing cycle "Semi-Annually" in UpdateClientProduct and "semiannually" in
+// UpgradeProduct, "Free Account" in one and "free" in the other.
+func spellingKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSuffix(b.String(), "account")
+}
+
+// canonicalSpellings rewrites an argument that takes one of a set of
+// strings into the set's own spelling when it is another spelling of one of
+// them (any case, with or without hyphens and spaces), so that either of
+// WHMCS's spellings of a billing cycle is accepted and each action gets its
+// own. Anything else is left for the schema to judge.
+func canonicalSpellings(tool string, data []byte) []byte {
+	allowed := enumArgs(tool)
+	if len(allowed) == 0 {
+		return data
+	}
+	var args map[string]json.RawMessage
+	if json.Unmarshal(data, &args) != nil {
+		return data
+	}
+	changed := false
+	for name, values := range allowed {
+		var given string
+		if json.Unmarshal(args[name], &given) != nil || slices.Contains(values, given) {
+			continue
+		}
+		for _, v := range values {
+			if spellingKey(v) == spellingKey(given) {
+				args[name], _ = json.Marshal(v)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return data
+	}
+	out, err := json.Marshal(args)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // decodeInto decodes validated arguments strictly into args.

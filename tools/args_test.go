@@ -16,7 +16,7 @@ func TestSchemaRefusalsSendNothing(t *testing.T) {
 		{"update_client_addon", `{"id": 1, "status": "Paused"}`, `argument "status": must be one of "Pending", "Active"`},
 		{"update_client_addon", `{"id": 1, "billingcycle": "Weekly"}`, `argument "billingcycle": must be one of`},
 		{"update_client_addon", `{"id": 1, "terminationdate": "2025-02-29"}`, `argument "terminationdate": expected a real date`},
-		{"upgrade_product", `{"serviceid": 3, "paymentmethod": "paypal", "type": "product", "newproductid": 2, "newproductbillingcycle": "Monthly"}`,
+		{"upgrade_product", `{"serviceid": 3, "paymentmethod": "paypal", "type": "product", "newproductid": 2, "newproductbillingcycle": "Fortnightly"}`,
 			`argument "newproductbillingcycle": must be one of "free", "onetime", "monthly"`},
 		{"upgrade_product", `{"serviceid": 3, "paymentmethod": "paypal", "type": "addon"}`, `argument "type": must be one of "product", "configoptions"`},
 	} {

@@ -23,8 +23,8 @@ const (
 
 // WriteStatus is the part every write tool's result shares.
 type WriteStatus struct {
+	Message           string   `json:"message,omitempty" jsonschema_description:"What to do next, in one plain sentence: read it first."`
 	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined,enum=unchanged,enum=quote" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, only if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed. unchanged: every field already holds the value asked for; nothing was written. quote: WHMCS's price for the upgrade; nothing changed."`
-	Message           string   `json:"message,omitempty" jsonschema_description:"What to do next, in one sentence."`
 	Preview           *Preview `json:"preview,omitempty" jsonschema_description:"What the change would do, read from WHMCS."`
 	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change, for this caller."`
 	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token expires (RFC 3339)."`

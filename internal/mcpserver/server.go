@@ -45,6 +45,9 @@ type Options struct {
 	Gate    tools.Gate
 	Logger  *slog.Logger
 	Version string
+	// Tailor, if set, fits each tool's definition to the policy in force
+	// (policy.Policy.Tailor).
+	Tailor func(mcp.Tool) mcp.Tool
 	// Allowed decides, per call context, whether a tool is visible and
 	// callable; nil allows every tool.
 	Allowed func(ctx context.Context, tool string) bool
@@ -65,6 +68,11 @@ func New(opts Options) (*server.MCPServer, error) {
 	serverTools, err := tools.ServerTools(tools.All(&tools.Deps{WHMCS: opts.WHMCS, Gate: gate, Logger: logger}))
 	if err != nil {
 		return nil, err
+	}
+	if opts.Tailor != nil {
+		for i := range serverTools {
+			serverTools[i].Tool = opts.Tailor(serverTools[i].Tool)
+		}
 	}
 	serverOpts := []server.ServerOption{
 		server.WithHooks(&server.Hooks{}), // first: a caller's own hooks replace these, and get validRequestID below

@@ -57,7 +57,7 @@ func (w *trustWorld) server(file *policy.File) *server.MCPServer {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	srv, err := New(Options{WHMCS: sandboxtest.Client(w.t, w.url), Gate: pol, Allowed: pol.Allowed, Version: "test",
+	srv, err := New(Options{WHMCS: sandboxtest.Client(w.t, w.url), Gate: pol, Allowed: pol.Allowed, Tailor: pol.Tailor, Version: "test",
 		ServerOptions: []server.ServerOption{server.WithElicitation()}})
 	if err != nil {
 		w.t.Fatal(err)

@@ -1,0 +1,96 @@
+package mcpserver
+
+// What the model reads: many hosts show it neither the server's
+// instructions nor output schemas, so the tool descriptions and the results
+// themselves say what matters, and the schemas follow the policy in force.
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+)
+
+func TestSchemasFollowThePolicy(t *testing.T) {
+	w := newTrustWorld(t)
+	file := policy.Default() // allowed_statuses: [Active, Suspended], max_upgrade_price: 50
+	c := w.connect(w.server(file), nil)
+	list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := 0
+	for _, tool := range list.Tools {
+		var schema struct {
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		}
+		raw, _ := json.Marshal(tool.InputSchema)
+		if tool.RawInputSchema != nil {
+			raw = tool.RawInputSchema
+		}
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatalf("%s: %v", tool.Name, err)
+		}
+		if status, ok := schema.Properties["status"]; ok && !slices.Equal(status.Enum, []string{"Active", "Suspended"}) {
+			t.Errorf("%s: the status enum is %v, want exactly the allowed statuses [Active Suspended]", tool.Name, status.Enum)
+		}
+		if tool.Annotations.ReadOnlyHint != nil && *tool.Annotations.ReadOnlyHint {
+			continue
+		}
+		writes++
+		for _, want := range []string{"changes nothing at first", "never confirm on your own initiative", "the user is asked in the same call"} {
+			if !strings.Contains(strings.ToLower(tool.Description), strings.ToLower(want)) {
+				t.Errorf("%s's description does not say %q: %s", tool.Name, want, tool.Description)
+			}
+		}
+	}
+	if writes == 0 {
+		t.Fatal("no write tools listed")
+	}
+	var upgrade string
+	for _, tool := range list.Tools {
+		if strings.Contains(tool.Description, "quoted above 50.00 are refused") {
+			upgrade = tool.Name
+		}
+	}
+	if upgrade == "" {
+		t.Error("no description states the upgrade price cap of 50")
+	}
+}
+
+func TestConfirmationRequiredSaysWhatToDoFirst(t *testing.T) {
+	w := newTrustWorld(t)
+	c := w.connect(w.server(withMode(policy.ConfirmToken)), nil)
+	_, _, text := call(t, c, "update_client_product", map[string]any{"serviceid": 2, "status": "Suspended"})
+	if !strings.HasPrefix(text, `{"message":"Nothing has changed yet. Show this preview to the user; only if they agree`) ||
+		!strings.Contains(text, "Never confirm on your own initiative") {
+		t.Errorf("a confirmation_required result does not start with what to do: %s", text)
+	}
+}
+
+func TestEitherSpellingOfABillingCycle(t *testing.T) {
+	w := newTrustWorld(t)
+	file := withMode(policy.ConfirmToken)
+	file.GuardedFields = []string{} // status only: the cycle is written at once
+	c := w.connect(w.server(file), nil)
+	res, _, text := call(t, c, "update_client_product", map[string]any{"serviceid": 2, "billingcycle": "semiannually"})
+	var cycle string
+	w.sb.DB().QueryRow(`SELECT billingcycle FROM tblhosting WHERE id = 2`).Scan(&cycle)
+	if res.IsError || cycle != "Semi-Annually" {
+		t.Errorf("billingcycle semiannually: %s; WHMCS holds %q", text, cycle)
+	}
+	quote := map[string]any{"serviceid": 3, "paymentmethod": "paypal", "type": "product", "newproductid": 2, "newproductbillingcycle": "Monthly", "calconly": true}
+	if _, out, text := call(t, c, "upgrade_product", quote); out["status"] != "confirmation_required" {
+		t.Errorf("newproductbillingcycle Monthly: %s", text)
+	}
+	if res, _, text := call(t, c, "update_client_product", map[string]any{"serviceid": 2, "billingcycle": "fortnightly"}); !res.IsError || !strings.Contains(text, "billingcycle") {
+		t.Errorf("an unknown cycle: %s", text)
+	}
+}
