@@ -134,3 +134,18 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Errorf("the sandbox's database: %v", err)
 	}
 }
+
+// TestGoInstall: the README's `go install` path, with the module path, gives
+// a binary that runs.
+func TestGoInstall(t *testing.T) {
+	bin := t.TempDir()
+	install := exec.Command("go", "install", "github.com/whmcs-mcp/whmcs-mcp")
+	install.Env = append(os.Environ(), "GOBIN="+bin)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install: %v\n%s", err, out)
+	}
+	out, err := exec.Command(filepath.Join(bin, "whmcs-mcp"), "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "whmcs-mcp ") {
+		t.Errorf("the installed binary: %v %s", err, out)
+	}
+}
