@@ -46,8 +46,8 @@ func (f *FieldsArg) fieldsArg() []string { return f.Fields }
 // LeftOut says which fields a list result left out of its records, and how
 // to get them; a list tool's result type embeds it.
 type LeftOut struct {
-	Omitted []string `json:"omitted,omitempty" jsonschema_description:"Fields that records of this result hold but that were left out (not in the default set, or not in fields); absent when nothing was left out."`
-	More    string   `json:"more,omitempty" jsonschema_description:"How to get the fields left out; absent when nothing was left out."`
+	Omitted []string `json:"omitted,omitempty" jsonschema_description:"Fields the records hold that were left out; absent when none were."`
+	More    string   `json:"more,omitempty" jsonschema_description:"How to get the fields left out."`
 }
 
 func (l *LeftOut) leftOut() *LeftOut { return l }
@@ -302,18 +302,22 @@ func (f *recordFields) empty(i int, v reflect.Value) bool {
 
 // more is the hint of a result that left fields out: how to get them.
 func (f *recordFields) more() string {
-	return fmt.Sprintf(`Call again with "fields" naming each field you want, from omitted and from those returned (%s always come), or "fields": ["*"] for every field.`,
-		f.alwaysList())
+	return fmt.Sprintf(`Call again with "fields" naming each field you want, from omitted and from those returned (%s), or "fields": ["*"] for every field.`,
+		f.alwaysCome())
 }
 
-func (f *recordFields) alwaysList() string {
+// alwaysCome says which fields come whatever fields selects.
+func (f *recordFields) alwaysCome() string {
 	var names []string
 	for i, a := range f.always {
 		if a {
 			names = append(names, f.names[i])
 		}
 	}
-	return strings.Join(names, " and ")
+	if len(names) == 1 {
+		return names[0] + " always comes"
+	}
+	return strings.Join(names, " and ") + " always come"
 }
 
 // describe writes what fields takes into the input schema's fields
@@ -327,10 +331,10 @@ func (f *recordFields) describe(in *jsonschema.Schema, whole []string) {
 				def = append(def, f.names[i])
 			}
 		}
-		p.Description = fmt.Sprintf("The fields of each record to return, instead of the default %s; [\"*\"] returns every field, and %s always come. "+
-			"The result's omitted names the fields left out.", strings.Join(def, ", "), f.alwaysList())
+		p.Description = fmt.Sprintf("Fields to return instead of the default (%s); [\"*\"] for all. %s.",
+			strings.Join(def, ", "), f.alwaysCome())
 		if len(whole) > 0 {
-			p.Description += fmt.Sprintf(" With %s and no fields, every field comes.", strings.Join(whole, " or "))
+			p.Description += fmt.Sprintf(" With %s and no fields, all come.", strings.Join(whole, " or "))
 		}
 	}
 }

@@ -36,7 +36,7 @@ type ClientsProductsResult struct {
 	Returned   int  `json:"returned" jsonschema:"required" jsonschema_description:"Services in this page."`
 	NextOffset *int `json:"next_offset,omitempty" jsonschema_description:"limitstart of the next page; absent on the last page."`
 	LeftOut
-	Products []Service `json:"products" jsonschema:"required" jsonschema_description:"The services, with the fields selected (by default the main ones; see omitted)."`
+	Products []Service `json:"products" jsonschema:"required" jsonschema_description:"The services."`
 }
 
 func (r *ClientsProductsResult) records() any { return r.Products }
@@ -116,7 +116,7 @@ type ProductsResult struct {
 	Total    int `json:"total" jsonschema:"required" jsonschema_description:"Products matching the filter."`
 	Returned int `json:"returned" jsonschema:"required" jsonschema_description:"Products in this result."`
 	LeftOut
-	Products []ProductResult `json:"products" jsonschema:"required" jsonschema_description:"The products, with the fields selected (by default all but a few; see omitted)."`
+	Products []ProductResult `json:"products" jsonschema:"required" jsonschema_description:"The products."`
 }
 
 func (r *ProductsResult) records() any { return r.Products }
@@ -242,7 +242,7 @@ type ClientsAddonsResult struct {
 	Total    int `json:"total" jsonschema:"required" jsonschema_description:"Addons matching the filter."`
 	Returned int `json:"returned" jsonschema:"required" jsonschema_description:"Addons in this result."`
 	LeftOut
-	Addons []whmcs.ClientAddon `json:"addons" jsonschema:"required" jsonschema_description:"The addons, with the fields selected (by default the main ones; see omitted)."`
+	Addons []whmcs.ClientAddon `json:"addons" jsonschema:"required" jsonschema_description:"The addons."`
 }
 
 func (r *ClientsAddonsResult) records() any { return r.Addons }
