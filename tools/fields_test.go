@@ -74,18 +74,11 @@ func TestFigure6PageIsSmallAndEveryFieldReachable(t *testing.T) {
 	}
 	// What the default set answers: which services, status, product,
 	// cost, when due; and whose.
-	var reply struct {
-		Products struct {
-			Product []map[string]any `json:"product"`
-		} `json:"products"`
-	}
-	if err := json.Unmarshal(raw, &reply); err != nil {
-		t.Fatal(err)
-	}
+	reply := replyServices(t, raw)
 	var services []map[string]any
 	pageOf(t, text, &services)
 	for i, s := range services {
-		w := reply.Products.Product[i]
+		w := reply[i]
 		for _, field := range []string{"id", "clientid", "name", "domain", "status", "billingcycle", "recurringamount", "nextduedate"} {
 			if !carriesNothing(field, w[field], w) && !sameValue(w[field], s[field]) {
 				t.Errorf("service %v: %s is %v in WHMCS's reply, %v by default", s["id"], field, w[field], s[field])
@@ -128,24 +121,17 @@ func pageOf(t *testing.T, text string, records *[]map[string]any) {
 // redacted.
 func compareWithReply(t *testing.T, raw []byte, text string) {
 	t.Helper()
-	var reply struct {
-		Products struct {
-			Product []map[string]any `json:"product"`
-		} `json:"products"`
-	}
-	if err := json.Unmarshal(raw, &reply); err != nil {
-		t.Fatal(err)
-	}
+	reply := replyServices(t, raw)
 	var compact struct {
 		Products []map[string]any `json:"products"`
 	}
 	if err := json.Unmarshal([]byte(text), &compact); err != nil {
 		t.Fatal(err)
 	}
-	if len(compact.Products) != len(reply.Products.Product) {
-		t.Fatalf("%d services in the result, %d in WHMCS's reply", len(compact.Products), len(reply.Products.Product))
+	if len(compact.Products) != len(reply) {
+		t.Fatalf("%d services in the result, %d in WHMCS's reply", len(compact.Products), len(reply))
 	}
-	for i, whmcsProduct := range reply.Products.Product {
+	for i, whmcsProduct := range reply {
 		got := compact.Products[i]
 		for field, value := range whmcsProduct {
 			switch {
@@ -188,6 +174,21 @@ func compareWithReply(t *testing.T, raw []byte, text string) {
 	if strings.Contains(text, "xxxxxxxx") {
 		t.Error("the service password reached the result")
 	}
+}
+
+// replyServices decodes the services of WHMCS's raw GetClientsProducts
+// reply, as WHMCS sends them.
+func replyServices(t *testing.T, raw []byte) []map[string]any {
+	t.Helper()
+	var reply struct {
+		Products struct {
+			Product []map[string]any `json:"product"`
+		} `json:"products"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil {
+		t.Fatal(err)
+	}
+	return reply.Products.Product
 }
 
 // compareList compares WHMCS's {"customfield": [...]} (or configoption) with
