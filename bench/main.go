@@ -250,8 +250,8 @@ func run(o options) error {
 // step tells the user, on stderr, what the bench is doing.
 func step(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
 
-// budgets checks the figures against the budgets of issue 6; a figure not
-// measured in this run is "not measured".
+// budgets checks the figures against the budgets of issues 6 and 15; a
+// figure not measured in this run is "not measured".
 func budgets(r *Report, o *options) []Budget {
 	check := func(figure int, name string, value float64, unit, limit string, ok bool) Budget {
 		b := Budget{Figure: name, Unit: unit, Limit: limit}
@@ -288,6 +288,13 @@ func budgets(r *Report, o *options) []Budget {
 			Budget{Figure: "4 streamable HTTP read calls/s", Unit: "calls/s", Limit: ">= 3000"},
 			Budget{Figure: "4 streamable HTTP p99", Unit: "ms", Limit: "<= 25 ms"})
 	}
+	var page25 int
+	for _, p := range r.Bytes.Pages {
+		if p.Services == 25 {
+			page25 = p.Result
+		}
+	}
+	b = append(b, check(6, "6 25-service page, default text", float64(page25), "bytes", "<= 6000 bytes", page25 > 0 && page25 <= 6000))
 	return b
 }
 

@@ -348,17 +348,23 @@ type ModelBytesRow struct {
 	// WHMCSReply is WHMCS's raw JSON reply for the same request.
 	WHMCSReply int `json:"whmcs_reply_bytes"`
 	// Result is the result's JSON (the text block; structuredContent holds
-	// the same JSON).
+	// the same JSON) with the default fields.
 	Result int `json:"result_bytes"`
 	// Ratio is Result over WHMCSReply.
 	Ratio float64 `json:"ratio"`
 	// ToolResult is the whole tools/call result: the text block and
 	// structuredContent, as the server sends it.
 	ToolResult int `json:"tool_result_bytes"`
+	// ResultAll, RatioAll and ToolResultAll are the same with every field
+	// (fields ["*"]).
+	ResultAll     int     `json:"result_all_fields_bytes"`
+	RatioAll      float64 `json:"ratio_all_fields"`
+	ToolResultAll int     `json:"tool_result_all_fields_bytes"`
 }
 
 // measureModelBytes sizes tools/list and get_clients_products pages of the
-// fixture client (see fixture.go) against the sandbox at url.
+// fixture client (see fixture.go) against the sandbox at url, with the
+// default fields and with every field.
 func measureModelBytes(bin, base string, pages []int) (ModelBytes, error) {
 	s, err := spawn(bin, serverEnv(base))
 	if err != nil {
@@ -391,28 +397,46 @@ func measureModelBytes(bin, base string, pages []int) (ModelBytes, error) {
 		if err != nil {
 			return out, err
 		}
-		whmcsBytes := len(bytes.TrimSpace(reply))
-		res, line, err := s.call("get_clients_products", fmt.Sprintf(`{"clientid":%d,"limitnum":%d}`, fixtureClient, n))
-		if err != nil {
-			return out, err
+		row := ModelBytesRow{Services: n, WHMCSReply: len(bytes.TrimSpace(reply))}
+		for _, fields := range []string{"", `,"fields":["*"]`} {
+			text, whole, err := s.pageBytes(fmt.Sprintf(`{"clientid":%d,"limitnum":%d%s}`, fixtureClient, n, fields), n)
+			if err != nil {
+				return out, err
+			}
+			if fields == "" {
+				row.Result, row.ToolResult = text, whole
+			} else {
+				row.ResultAll, row.ToolResultAll = text, whole
+			}
 		}
-		var page struct {
-			Returned int `json:"returned"`
-		}
-		if err := json.Unmarshal(res.StructuredContent, &page); err != nil || page.Returned != n {
-			return out, fmt.Errorf("the fixture page of %d services returned %d", n, page.Returned)
-		}
-		var msg struct {
-			Result json.RawMessage `json:"result"`
-		}
-		if err := json.Unmarshal(line, &msg); err != nil {
-			return out, err
-		}
-		row := ModelBytesRow{Services: n, WHMCSReply: whmcsBytes, Result: len(res.Text()), ToolResult: len(msg.Result)}
 		row.Ratio = round2(float64(row.Result) / float64(row.WHMCSReply))
+		row.RatioAll = round2(float64(row.ResultAll) / float64(row.WHMCSReply))
 		out.Pages = append(out.Pages, row)
 	}
 	return out, nil
+}
+
+// pageBytes calls get_clients_products with args, checks that it returned
+// a page of n services, and returns the sizes of its text and of the whole
+// tools/call result.
+func (s *stdioServer) pageBytes(args string, n int) (text, whole int, err error) {
+	res, line, err := s.call("get_clients_products", args)
+	if err != nil {
+		return 0, 0, err
+	}
+	var page struct {
+		Returned int `json:"returned"`
+	}
+	if err := json.Unmarshal(res.StructuredContent, &page); err != nil || page.Returned != n {
+		return 0, 0, fmt.Errorf("the fixture page of %d services returned %d (%s)", n, page.Returned, args)
+	}
+	var msg struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(line, &msg); err != nil {
+		return 0, 0, err
+	}
+	return len(res.Text()), len(msg.Result), nil
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

@@ -77,7 +77,8 @@ func printTable(w io.Writer, r *Report) {
 	}
 	for _, p := range r.Bytes.Pages {
 		row(fmt.Sprintf("6 get_clients_products, %d services", p.Services),
-			fmt.Sprintf("%d bytes vs WHMCS's %d (%.2f x); whole tool result %d", p.Result, p.WHMCSReply, p.Ratio, p.ToolResult))
+			fmt.Sprintf("%d bytes by default, %d with every field, vs WHMCS's %d (%.2f x, %.2f x); whole tool result %d, %d",
+				p.Result, p.ResultAll, p.WHMCSReply, p.Ratio, p.RatioAll, p.ToolResult, p.ToolResultAll))
 	}
 	t.Flush()
 

@@ -191,8 +191,14 @@ func decodeInto(data json.RawMessage, args any) error {
 // each naming the argument.
 func argumentError(verr *jsonschema.ValidationError) error {
 	var lines []string
+	var badFields []string // values of a list's fields argument that name no field
+	var fieldNames []any
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
+		if k, ok := e.ErrorKind.(*kind.Enum); ok && len(e.InstanceLocation) == 2 && e.InstanceLocation[0] == "fields" {
+			badFields, fieldNames = append(badFields, Describe(k.Got)), k.Want
+			return
+		}
 		if k, ok := e.ErrorKind.(*kind.PropertyNames); ok {
 			// Its causes judge the name alone, without its place, and its
 			// InstanceLocation may name another argument (jsonschema v6.0.3
@@ -209,6 +215,9 @@ func argumentError(verr *jsonschema.ValidationError) error {
 		lines = append(lines, describe(e))
 	}
 	walk(verr)
+	if len(badFields) > 0 {
+		lines = append(lines, unknownFields(compactStrings(badFields), "", fieldNames))
+	}
 	sort.Strings(lines)
 	lines = compactStrings(lines)
 	return errors.New("invalid arguments: " + strings.Join(lines, "; "))

@@ -101,7 +101,7 @@ func TestNumericKeyedServicesOverMCP(t *testing.T) {
 			c := overMCP(t, GetClientsProducts(&Deps{WHMCS: wc, Gate: NoConfirmation{}}))
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "get_clients_products"
-			req.Params.Arguments = map[string]any{"clientid": 1}
+			req.Params.Arguments = map[string]any{"clientid": 1, "fields": []string{"*"}}
 			res, err := c.CallTool(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)

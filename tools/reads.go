@@ -23,13 +23,23 @@ func ptr[T any](v T) *T { return &v }
 // it must never reach the model.
 const redacted = logging.Redacted
 
+// ClientsProductsArgs are get_clients_products's arguments: WHMCS's filters
+// and the fields to return.
+type ClientsProductsArgs struct {
+	whmcs.GetClientsProductsRequest
+	FieldsArg
+}
+
 // ClientsProductsResult is a page of client services.
 type ClientsProductsResult struct {
-	Total      int       `json:"total" jsonschema:"required" jsonschema_description:"Services matching the filter."`
-	Returned   int       `json:"returned" jsonschema:"required" jsonschema_description:"Services in this page."`
-	NextOffset *int      `json:"next_offset,omitempty" jsonschema_description:"limitstart of the next page; absent on the last page."`
-	Products   []Service `json:"products" jsonschema:"required" jsonschema_description:"The services."`
+	Total      int  `json:"total" jsonschema:"required" jsonschema_description:"Services matching the filter."`
+	Returned   int  `json:"returned" jsonschema:"required" jsonschema_description:"Services in this page."`
+	NextOffset *int `json:"next_offset,omitempty" jsonschema_description:"limitstart of the next page; absent on the last page."`
+	LeftOut
+	Products []Service `json:"products" jsonschema:"required" jsonschema_description:"The services."`
 }
+
+func (r *ClientsProductsResult) records() any { return r.Products }
 
 // GetClientsProducts is the get_clients_products tool.
 func GetClientsProducts(deps *Deps) Tool {
@@ -37,18 +47,26 @@ func GetClientsProducts(deps *Deps) Tool {
 		Name:    nameGetClientsProducts,
 		Action:  "GetClientsProducts",
 		Summary: "services with status, product, billing, due date, server",
-		Description: "List client services (hosting accounts, servers) with status, product, billing cycle, amounts, " +
-			"next due date and server. Filter by clientid, serviceid, pid, domain or username2; page with limitstart/limitnum.",
+		Description: "List client services (hosting accounts, servers) with status, product, billing cycle, amount and " +
+			"next due date. Filter by clientid, serviceid, pid, domain or username2; page with limitstart/limitnum. " +
+			"A list returns the main fields and names the others in omitted (server, custom fields, configurable options...): " +
+			"ask for them with fields, or fields [\"*\"] for all; serviceid alone returns every field.",
 		Kind:   Read,
-		Args:   &whmcs.GetClientsProductsRequest{},
+		Args:   &ClientsProductsArgs{},
 		Result: &ClientsProductsResult{},
 		Scope:  Scope{ClientArg: "clientid", Empty: &ClientsProductsResult{Products: []Service{}}},
+		Fields: &Fields{
+			Default: []string{"id", "clientid", "pid", "name", "domain", "status", "billingcycle", "recurringamount", "nextduedate"},
+			Always:  []string{"id"},
+			Whole:   []string{"serviceid"},
+		},
 		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
 			_, err := c.GetClientsProducts(ctx, whmcs.GetClientsProductsRequest{LimitNum: ptr(1)})
 			return err
 		}},
 	}
-	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, a *ClientsProductsArgs) (any, error) {
+		args := &a.GetClientsProductsRequest
 		resp, err := deps.WHMCS.GetClientsProducts(ctx, *args)
 		if err != nil {
 			return nil, err
@@ -86,12 +104,22 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// ProductsArgs are get_products's arguments: WHMCS's filters and the fields
+// to return.
+type ProductsArgs struct {
+	whmcs.GetProductsRequest
+	FieldsArg
+}
+
 // ProductsResult is the product catalogue.
 type ProductsResult struct {
-	Total    int             `json:"total" jsonschema:"required" jsonschema_description:"Products matching the filter."`
-	Returned int             `json:"returned" jsonschema:"required" jsonschema_description:"Products in this result."`
+	Total    int `json:"total" jsonschema:"required" jsonschema_description:"Products matching the filter."`
+	Returned int `json:"returned" jsonschema:"required" jsonschema_description:"Products in this result."`
+	LeftOut
 	Products []ProductResult `json:"products" jsonschema:"required" jsonschema_description:"The products."`
 }
+
+func (r *ProductsResult) records() any { return r.Products }
 
 // ProductResult is a catalogue product with the cycles it is sold in.
 type ProductResult struct {
@@ -132,20 +160,26 @@ type Price struct {
 // GetProducts is the get_products tool.
 func GetProducts(deps *Deps) Tool {
 	spec := Spec{
-		Name:        "get_products",
-		Action:      "GetProducts",
-		Summary:     "upgrade targets and their prices per cycle",
-		Description: "List catalogue products with their prices per billing cycle: the upgrade targets for upgrade_product. Filter by pid, gid or module.",
-		Kind:        Read,
-		Args:        &whmcs.GetProductsRequest{},
-		Result:      &ProductsResult{},
+		Name:    "get_products",
+		Action:  "GetProducts",
+		Summary: "upgrade targets and their prices per cycle",
+		Description: "List catalogue products with their prices per billing cycle: the upgrade targets for upgrade_product. Filter by pid, gid or module. " +
+			"A list leaves out the configurable options and the module (see omitted): ask for them with fields, or fields [\"*\"] for all; pid alone returns every field.",
+		Kind:   Read,
+		Args:   &ProductsArgs{},
+		Result: &ProductsResult{},
+		Fields: &Fields{
+			Default: []string{"pid", "gid", "type", "name", "description", "paytype", "prices"},
+			Always:  []string{"pid"},
+			Whole:   []string{"pid"},
+		},
 		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
 			_, err := c.GetProducts(ctx, whmcs.GetProductsRequest{})
 			return err
 		}},
 	}
-	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetProductsRequest) (any, error) {
-		resp, err := deps.WHMCS.GetProducts(ctx, *args)
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *ProductsArgs) (any, error) {
+		resp, err := deps.WHMCS.GetProducts(ctx, args.GetProductsRequest)
 		if err != nil {
 			return nil, err
 		}
@@ -196,31 +230,46 @@ func prices(pricing map[string]whmcs.CurrencyPricing) []Price {
 	return out
 }
 
+// ClientsAddonsArgs are get_clients_addons's arguments: WHMCS's filters and
+// the fields to return.
+type ClientsAddonsArgs struct {
+	whmcs.GetClientsAddonsRequest
+	FieldsArg
+}
+
 // ClientsAddonsResult lists client addons.
 type ClientsAddonsResult struct {
-	Total    int                 `json:"total" jsonschema:"required" jsonschema_description:"Addons matching the filter."`
-	Returned int                 `json:"returned" jsonschema:"required" jsonschema_description:"Addons in this result."`
-	Addons   []whmcs.ClientAddon `json:"addons" jsonschema:"required" jsonschema_description:"The addons."`
+	Total    int `json:"total" jsonschema:"required" jsonschema_description:"Addons matching the filter."`
+	Returned int `json:"returned" jsonschema:"required" jsonschema_description:"Addons in this result."`
+	LeftOut
+	Addons []whmcs.ClientAddon `json:"addons" jsonschema:"required" jsonschema_description:"The addons."`
 }
+
+func (r *ClientsAddonsResult) records() any { return r.Addons }
 
 // GetClientsAddons is the get_clients_addons tool.
 func GetClientsAddons(deps *Deps) Tool {
 	spec := Spec{
-		Name:        nameGetClientsAddons,
-		Action:      "GetClientsAddons",
-		Summary:     "addon ids for update_client_addon",
-		Description: "List addons attached to client services, with status and billing; the id of each is what update_client_addon takes. Filter by serviceid, clientid or addonid.",
-		Kind:        Read,
-		Args:        &whmcs.GetClientsAddonsRequest{},
-		Result:      &ClientsAddonsResult{},
-		Scope:       Scope{ClientArg: "clientid", Empty: &ClientsAddonsResult{Addons: []whmcs.ClientAddon{}}},
+		Name:    nameGetClientsAddons,
+		Action:  "GetClientsAddons",
+		Summary: "addon ids for update_client_addon",
+		Description: "List addons attached to client services, with status and billing; the id of each is what update_client_addon takes. Filter by serviceid, clientid or addonid. " +
+			"Returns the main fields and names the others in omitted (dates, payment method, notes...): ask for them with fields, or fields [\"*\"] for all.",
+		Kind:   Read,
+		Args:   &ClientsAddonsArgs{},
+		Result: &ClientsAddonsResult{},
+		Scope:  Scope{ClientArg: "clientid", Empty: &ClientsAddonsResult{Addons: []whmcs.ClientAddon{}}},
+		Fields: &Fields{
+			Default: []string{"id", "userid", "serviceid", "name", "recurring", "billingcycle", "status", "nextduedate"},
+			Always:  []string{"id"},
+		},
 		Probe: Probe{Run: func(ctx context.Context, c *whmcs.Client) error {
 			_, err := c.GetClientsAddons(ctx, whmcs.GetClientsAddonsRequest{ClientID: ptr(0)})
 			return err
 		}},
 	}
-	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsAddonsRequest) (any, error) {
-		resp, err := deps.WHMCS.GetClientsAddons(ctx, *args)
+	return Tool{Spec: spec, Handler: handle(spec, deps, func(ctx context.Context, _ mcp.CallToolRequest, args *ClientsAddonsArgs) (any, error) {
+		resp, err := deps.WHMCS.GetClientsAddons(ctx, args.GetClientsAddonsRequest)
 		if err != nil {
 			return nil, err
 		}

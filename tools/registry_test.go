@@ -23,7 +23,6 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -205,8 +204,8 @@ func TestEveryToolsActionIsInTheSandbox(t *testing.T) {
 func TestAScopedReadCannotForgetTheScope(t *testing.T) {
 	deps, _ := newSandboxDeps(t)
 	deps.Gate = &scopedGate{clients: []int{2}}
-	list := func(ctx context.Context, _ mcp.CallToolRequest, args *whmcs.GetClientsProductsRequest) (any, error) {
-		resp, err := deps.WHMCS.GetClientsProducts(ctx, *args) // no scope helper here
+	list := func(ctx context.Context, _ mcp.CallToolRequest, args *ClientsProductsArgs) (any, error) {
+		resp, err := deps.WHMCS.GetClientsProducts(ctx, args.GetClientsProductsRequest) // no scope helper here
 		if err != nil {
 			return nil, err
 		}

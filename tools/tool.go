@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -65,6 +66,10 @@ type Spec struct {
 	// lists (payment gateways, products, their custom fields and
 	// configurable options) before the write is previewed or sent.
 	Checks Checks
+	// Fields declares, for a list tool, which fields of its records a call
+	// returns by default; a fields argument selects others, or all (see
+	// Fields).
+	Fields *Fields
 	// Probe tries Action without changing anything (whmcs-mcp check).
 	Probe Probe
 }
@@ -162,12 +167,15 @@ func ServerTools(tools []Tool) ([]server.ServerTool, error) {
 
 // handle wraps a typed handler: it validates the arguments, applies the
 // caller's client scope (see Scope), decodes the arguments into A, checks
-// them against what WHMCS lists (see Checks), runs fn, and turns its result
-// or error into a tool result. Scope comes first, so that a record outside
-// the caller's scope looks like one that does not exist whatever else the
-// call holds; the checks come before fn, so that a refused write is never
-// previewed, asked about or sent.
+// them against what WHMCS lists (see Checks), runs fn, leaves out of a list's
+// records the fields the call does not select (see Fields), and turns its
+// result or error into a tool result. Scope comes first, so that a record
+// outside the caller's scope looks like one that does not exist whatever
+// else the call holds; the checks come before fn, so that a refused write is
+// never previewed, asked about or sent; the fields are left out before the
+// result's clients are checked against the scope, which they never hide.
 func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.CallToolRequest, args *A) (any, error)) server.ToolHandlerFunc {
+	fields := compileFields(spec, reflect.TypeFor[A]())
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		raw, err := validateArgs(spec.Name, req.GetRawArguments())
 		if err != nil {
@@ -184,6 +192,12 @@ func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.C
 		if err := decodeInto(scope.args, &args); err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
+		var keep []bool
+		if fields != nil {
+			if keep, err = fields.selection(&args); err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+		}
 		if err := spec.Checks.run(ctx, deps, scope.args); err != nil {
 			return ErrorResult(err), nil
 		}
@@ -193,6 +207,9 @@ func handle[A any](spec Spec, deps *Deps, fn func(ctx context.Context, req mcp.C
 		}
 		if r, ok := result.(*mcp.CallToolResult); ok {
 			return r, nil
+		}
+		if fields != nil {
+			fields.apply(result, keep)
 		}
 		out, err := json.Marshal(result)
 		if err != nil {

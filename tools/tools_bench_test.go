@@ -29,7 +29,7 @@ func BenchmarkDecodeArgs(b *testing.B) {
 		args string
 		into func() any
 	}{
-		{"get_clients_products", `{"clientid": 1, "limitnum": 25}`, func() any { return &whmcs.GetClientsProductsRequest{} }},
+		{"get_clients_products", `{"clientid": 1, "limitnum": 25}`, func() any { return &ClientsProductsArgs{} }},
 		{"update_client_product", `{"serviceid": 2, "status": "Suspended", "nextduedate": "2026-12-01", "customfields": {"1": "Yahoo"}, "unset": ["ns1"]}`,
 			func() any { return &UpdateClientProductArgs{} }},
 	}

@@ -35,8 +35,8 @@ func TestSchemasAreFresh(t *testing.T) {
 	}
 }
 
-// TestReadmeToolsTableIsFresh fails when the README's tools table is not
-// what tools.All says.
+// TestReadmeToolsTableIsFresh fails when the README's tools table or fields
+// table is not what tools.All says.
 func TestReadmeToolsTableIsFresh(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
@@ -47,7 +47,7 @@ func TestReadmeToolsTableIsFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(readme, want) {
-		t.Errorf("README.md's tools table is stale: run go generate ./... and commit the result")
+		t.Errorf("README.md's tools or fields table is stale: run go generate ./... and commit the result")
 	}
 }
 

@@ -16,8 +16,11 @@ import (
 func generate() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, t := range tools.All(nil) {
-		for suffix, v := range map[string]any{".input.json": t.Args, ".output.json": t.Result} {
-			data, err := reflectSchema(v, suffix == ".input.json")
+		in, out := reflectSchema(t.Args, true), reflectSchema(t.Result, false)
+		// What the Spec declares beyond the Go types (a list's fields).
+		t.ExtendSchemas(in, out)
+		for suffix, s := range map[string]*jsonschema.Schema{".input.json": in, ".output.json": out} {
+			data, err := encodeSchema(s)
 			if err != nil {
 				return nil, err
 			}
@@ -27,7 +30,7 @@ func generate() (map[string][]byte, error) {
 	return files, nil
 }
 
-func reflectSchema(v any, input bool) ([]byte, error) {
+func reflectSchema(v any, input bool) *jsonschema.Schema {
 	r := &jsonschema.Reflector{
 		DoNotReference:             true,
 		ExpandedStruct:             true,
@@ -37,6 +40,10 @@ func reflectSchema(v any, input bool) ([]byte, error) {
 	s := r.Reflect(v)
 	s.Version = ""
 	s.ID = ""
+	return s
+}
+
+func encodeSchema(s *jsonschema.Schema) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

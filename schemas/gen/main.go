@@ -1,6 +1,6 @@
 // Command gen writes the JSON Schemas of every tool into the schemas
-// directory, and the tools table into the README (run by `go generate
-// ./...`).
+// directory, and the tools table and the list tools' fields table into the
+// README (run by `go generate ./...`).
 //
 // Schemas are reflected from the argument and result types of package tools
 // with invopop/jsonschema, in the form MCP hosts accept: object root, every
