@@ -101,6 +101,9 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	if err != nil {
 		return err
 	}
+	if auth.OAuthLen() > 0 {
+		return errors.New("the policy file has principals matched by OAuth access tokens (oauth_sub, oauth_scope), which this server cannot verify yet")
+	}
 	ln, err := net.Listen("tcp", h.addr)
 	if err != nil {
 		return err

@@ -41,7 +41,6 @@ type Options struct {
 type Policy struct {
 	file     *File
 	digest   string
-	writes   map[string]bool // names of the write tools
 	local    *Principal
 	ledger   Ledger
 	audit    *audit.Log
@@ -58,16 +57,12 @@ func New(file *File, opts Options) (*Policy, error) {
 	p := &Policy{
 		file:     file,
 		digest:   file.Digest(),
-		writes:   map[string]bool{},
 		local:    &Principal{Name: LocalPrincipal, Clients: file.Clients},
 		ledger:   opts.Ledger,
 		audit:    opts.Audit,
 		now:      opts.Now,
 		log:      opts.Logger,
 		instance: opts.Instance,
-	}
-	for _, t := range tools.All(nil) {
-		p.writes[t.Name] = t.Kind == tools.Write
 	}
 	if p.ledger == nil {
 		p.ledger = NewMemoryLedger()
@@ -100,7 +95,7 @@ func (p *Policy) Principal(ctx context.Context) *Principal {
 // file's mode and allowlist, narrowed by the principal's.
 func (p *Policy) Allowed(ctx context.Context, tool string) bool {
 	pr := p.Principal(ctx)
-	if p.isWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
+	if IsWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
 		return false
 	}
 	if len(p.file.Tools) > 0 && !slices.Contains(p.file.Tools, tool) {
@@ -123,11 +118,11 @@ func (p *Policy) Refused(ctx context.Context, tool string, args json.RawMessage,
 	p.record(c, audit.Record{Event: "refusal", Outcome: "refused: " + reason})
 }
 
-// isWrite reports whether tool writes; unknown tools count as writes, so
+// IsWrite reports whether tool writes; unknown tools count as writes, so
 // read-only mode hides them.
-func (p *Policy) isWrite(tool string) bool {
-	write, known := p.writes[tool]
-	return write || !known
+func IsWrite(tool string) bool {
+	spec, known := specs[tool]
+	return !known || spec.Kind == tools.Write
 }
 
 // Refusal is a call the policy refused; nothing reached WHMCS's write API.
