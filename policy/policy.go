@@ -172,6 +172,7 @@ func (p *Policy) refuse(c *call, tokenID, reason string) error {
 // that must be on disk before a write go through recordIntent instead).
 func (p *Policy) record(c *call, r audit.Record) {
 	r.Instance, r.Principal, r.Tool, r.Arguments = p.instance, c.principal.Name, c.op.Tool, c.args
+	r.Subject, r.ClientID = c.principal.Subject, c.principal.ClientID
 	if _, err := p.audit.Append(r); err != nil {
 		p.log.Error("audit log append failed", "event", r.Event, "tool", r.Tool, "err", err)
 	}
@@ -179,7 +180,8 @@ func (p *Policy) record(c *call, r audit.Record) {
 
 // execute writes the intent record, performs the write and records the outcome.
 func (p *Policy) execute(ctx context.Context, c *call, tokenID string) (any, error) {
-	intent := audit.Record{Event: "intent", Instance: p.instance, TokenID: tokenID, Principal: c.principal.Name, Tool: c.op.Tool, Arguments: c.args}
+	intent := audit.Record{Event: "intent", Instance: p.instance, TokenID: tokenID, Principal: c.principal.Name,
+		Subject: c.principal.Subject, ClientID: c.principal.ClientID, Tool: c.op.Tool, Arguments: c.args}
 	if _, err := p.audit.Append(intent); err != nil {
 		return nil, fmt.Errorf("the audit log cannot be written (%v); nothing was sent to WHMCS", err)
 	}

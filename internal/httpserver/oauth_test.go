@@ -37,6 +37,7 @@ type oauthWorld struct {
 	*world
 	iss      *oauthtest.Issuer
 	audience string
+	logs     *logBuffer
 }
 
 func newOAuthWorld(t *testing.T) *oauthWorld {
@@ -53,11 +54,13 @@ func newOAuthWorld(t *testing.T) *oauthWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &logBuffer{}
 	w := newWorld(t, worldOptions{policy: oauthPolicy, listener: ln, mutate: func(o *httpserver.Options) {
 		o.OAuth = v
 		o.AuthFailureRate = rate.Inf // the refusal tests send many bad tokens
+		o.Logger = logs.logger()
 	}})
-	return &oauthWorld{world: w, iss: iss, audience: audience}
+	return &oauthWorld{world: w, iss: iss, audience: audience, logs: logs}
 }
 
 // tokenFromIssuer gets an access token as a bot does: the client-credentials
@@ -150,10 +153,17 @@ func TestOAuthDiscoveryAsAHostDoesIt(t *testing.T) {
 	if preview := decode(t, res); res.IsError || preview["status"] != "confirmation_required" {
 		t.Fatalf("write: %s", text(res))
 	}
-	for _, r := range auditRecords(t, w.auditLog) {
-		if r.Principal != "billing-bot" {
-			t.Errorf("audit record of principal %q, want billing-bot", r.Principal)
+	recs := auditRecords(t, w.auditLog)
+	if len(recs) == 0 {
+		t.Fatal("no audit records")
+	}
+	for _, r := range recs {
+		if r.Principal != "billing-bot" || r.Subject != oauthtest.ClientID || r.ClientID != oauthtest.ClientID {
+			t.Errorf("audit record of principal %q, sub %q, client_id %q; want billing-bot and %s", r.Principal, r.Subject, r.ClientID, oauthtest.ClientID)
 		}
+	}
+	if raw, _ := readFile(w.auditLog); strings.Contains(raw, token) {
+		t.Error("the audit log holds the access token")
 	}
 }
 
@@ -169,7 +179,7 @@ func TestOAuthRefusesBadTokens(t *testing.T) {
 	}
 	impostor := oauthtest.NewKey(t, w.iss.SigningKey().ID, jose.ES256)
 	valid := w.iss.Claims(w.audience, "whmcs:read", "whmcs:write")
-	for name, tc := range map[string]struct{ token, want string }{
+	cases := map[string]struct{ token, want string }{
 		"wrong audience":  {with("aud", "https://other.example.com/mcp"), "not meant for this server"},
 		"expired":         {with("exp", now.Add(-10*time.Minute).Unix()), "has expired"},
 		"not yet valid":   {with("nbf", now.Add(10*time.Minute).Unix()), "not valid yet"},
@@ -178,7 +188,8 @@ func TestOAuthRefusesBadTokens(t *testing.T) {
 		"alg none":        {oauthtest.Unsigned(valid), `algorithm "none"`},
 		"key not in JWKS": {w.iss.Sign(oauthtest.NewKey(t, "ghost", jose.ES256), valid), "a key the issuer does not publish"},
 		"opaque token":    {"2YotnFZFEjr1zCsicMWpAA", "not a JWT"},
-	} {
+	}
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			resp := w.post("/mcp", tc.token, nil, initializeBody)
 			body, _ := io.ReadAll(resp.Body)
@@ -191,6 +202,15 @@ func TestOAuthRefusesBadTokens(t *testing.T) {
 	}
 	if w.requests.Load() != 0 {
 		t.Errorf("%d requests reached WHMCS", w.requests.Load())
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, "does not verify") {
+		t.Errorf("the refusals are not logged:\n%s", logs)
+	}
+	for name, tc := range cases {
+		if strings.Contains(logs, tc.token) {
+			t.Errorf("the logs hold the %s token", name)
+		}
 	}
 }
 
