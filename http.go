@@ -200,12 +200,12 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	if anonymous != nil {
 		names = []string{anonymous.Name}
 	}
-	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
-		"sse", base+httpserver.PathSSE, "principals", strings.Join(names, ","), "version", version)
 	if verifier != nil {
 		a.log.Info("OAuth resource server: access tokens of the issuer for this audience are taken",
 			"issuer", verifier.Issuer(), "audience", verifier.Audience(), "jwks_uri", verifier.Metadata().JWKSURI)
 	}
+	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
+		"sse", base+httpserver.PathSSE, "principals", strings.Join(names, ","), "version", version)
 	if err := hs.Serve(ctx, ln); err != nil {
 		return fmt.Errorf("HTTP server: %w", err)
 	}
