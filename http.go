@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/oauth"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 )
 
@@ -30,6 +31,8 @@ type httpSettings struct {
 	rateBurst       int
 	maxBody         int64
 	shutdownTimeout time.Duration
+	oauthIssuer     string
+	oauthAudience   string
 }
 
 // bind registers the HTTP flags on fs, with defaults from the environment.
@@ -41,6 +44,8 @@ func (h *httpSettings) bind(fs *flag.FlagSet) {
 	fs.Float64Var(&h.rateLimit, "rate-limit", envFloat("WHMCS_MCP_RATE_LIMIT", httpserver.DefaultRateLimit), "HTTP requests per second allowed to each principal; 0 = no limit (env WHMCS_MCP_RATE_LIMIT)")
 	fs.IntVar(&h.rateBurst, "rate-burst", envInt("WHMCS_MCP_RATE_BURST", httpserver.DefaultRateBurst), "requests a principal may send at once above --rate-limit (env WHMCS_MCP_RATE_BURST)")
 	fs.Int64Var(&h.maxBody, "max-body", httpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted, in bytes (413 above it)")
+	fs.StringVar(&h.oauthIssuer, "oauth-issuer", os.Getenv("WHMCS_MCP_OAUTH_ISSUER"), "also take OAuth 2.1 JWT access tokens of this authorization server (its issuer URL; its metadata must be readable at start-up), for the policy principals with oauth_sub/oauth_scope (env WHMCS_MCP_OAUTH_ISSUER)")
+	fs.StringVar(&h.oauthAudience, "oauth-audience", os.Getenv("WHMCS_MCP_OAUTH_AUDIENCE"), "this server's canonical resource URI, which access tokens must carry in aud, e.g. https://mcp.example.com/mcp; default on a loopback address: http(s)://ADDR/mcp (env WHMCS_MCP_OAUTH_AUDIENCE)")
 	fs.DurationVar(&h.shutdownTimeout, "shutdown-timeout", httpserver.DefaultShutdownTimeout, "on SIGTERM/SIGINT, how long calls in flight may take to finish before they are cancelled")
 }
 
@@ -82,7 +87,46 @@ func (h *httpSettings) check() error {
 	if h.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
+	if h.oauthAudience != "" && h.oauthIssuer == "" {
+		return errors.New("--oauth-audience needs --oauth-issuer")
+	}
 	return nil
+}
+
+// oauthVerifier reads the issuer's metadata and keys for --oauth-issuer,
+// with the audience given or, on a loopback address only, this server's
+// own /mcp URL; nil without --oauth-issuer. The policy must have principals
+// for OAuth access tokens, and only with it.
+func (h *httpSettings) oauthVerifier(ctx context.Context, auth *policy.Authenticator, ln net.Listener, scheme string) (*oauth.Verifier, error) {
+	if h.oauthIssuer == "" {
+		if auth.OAuthLen() > 0 {
+			return nil, errors.New("the policy file has principals matched by OAuth access tokens (oauth_sub, oauth_scope): give the authorization server with --oauth-issuer")
+		}
+		return nil, nil
+	}
+	if auth.OAuthLen() == 0 {
+		return nil, errors.New(`--oauth-issuer: no principal of the policy file matches OAuth access tokens, so none could get in; add one, e.g.
+  principals:
+    - name: staff
+      oauth_scope: whmcs:read    # every token of the issuer for this server with this scope
+      clients: [2]
+    - name: billing-bot
+      oauth_sub: <the bot's sub claim>`)
+	}
+	audience := h.oauthAudience
+	if audience == "" {
+		if !httpserver.IsLoopback(ln.Addr()) {
+			return nil, errors.New("--oauth-audience is required on a non-loopback address: this server's canonical URI as the MCP hosts reach it, e.g. https://mcp.example.com/mcp")
+		}
+		audience = scheme + "://" + ln.Addr().String() + httpserver.PathMCP
+	}
+	ctx, cancel := context.WithTimeout(ctx, oauth.DefaultHTTPTimeout)
+	defer cancel()
+	v, err := oauth.New(ctx, oauth.Config{Issuer: h.oauthIssuer, Audience: audience})
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
+	return v, nil
 }
 
 // serveHTTPCommand serves MCP over HTTP until ctx ends (SIGTERM, SIGINT),
@@ -107,6 +151,14 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	}
 	defer ln.Close()
 	loopback := httpserver.IsLoopback(ln.Addr())
+	scheme := "http"
+	if h.tlsCert != "" {
+		scheme = "https"
+	}
+	verifier, err := h.oauthVerifier(ctx, auth, ln, scheme)
+	if err != nil {
+		return err
+	}
 	var anonymous *policy.Principal
 	if auth.Len() == 0 {
 		if !s.sandbox || !loopback {
@@ -131,7 +183,7 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		shared = a.state.store.RateLimiter(limit, h.rateBurst)
 	}
 	hs, err := httpserver.New(httpserver.Options{
-		MCP: a.server, Auth: auth, Anonymous: anonymous,
+		MCP: a.server, Auth: auth, Anonymous: anonymous, OAuth: verifier,
 		AllowedOrigins: origins, RateLimit: limit, RateBurst: h.rateBurst, Limiter: shared,
 		MaxBodyBytes: h.maxBody, ShutdownTimeout: h.shutdownTimeout,
 		TLSCertFile: h.tlsCert, TLSKeyFile: h.tlsKey,
@@ -140,16 +192,17 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if h.tlsCert != "" {
-		scheme = "https"
-	} else if !loopback {
+	if h.tlsCert == "" && !loopback {
 		a.log.Warn("serving plain HTTP on a non-loopback address: bearer tokens cross the network in clear text; use --tls-cert/--tls-key or a TLS-terminating proxy")
 	}
 	base := scheme + "://" + ln.Addr().String()
 	names := auth.Names()
 	if anonymous != nil {
 		names = []string{anonymous.Name}
+	}
+	if verifier != nil {
+		a.log.Info("OAuth resource server: access tokens of the issuer for this audience are taken",
+			"issuer", verifier.Issuer(), "audience", verifier.Audience(), "jwks_uri", verifier.Metadata().JWKSURI)
 	}
 	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
 		"sse", base+httpserver.PathSSE, "principals", strings.Join(names, ","), "version", version)

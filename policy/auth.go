@@ -18,6 +18,19 @@ const (
 	AnonymousPrincipal = "anonymous"
 )
 
+// The OAuth scopes the server understands. An access token needs one of
+// them; without ScopeWrite its principal is read-only.
+const (
+	// ScopeRead lets a token's principal use the read tools.
+	ScopeRead = "whmcs:read"
+	// ScopeWrite lets a token's principal use the write tools too.
+	ScopeWrite = "whmcs:write"
+)
+
+// Scopes are the OAuth scopes the server understands, as its Protected
+// Resource Metadata lists them.
+var Scopes = []string{ScopeRead, ScopeWrite}
+
 // MinBearerTokenBytes is the shortest WHMCS_MCP_TOKEN accepted. Tokens of
 // the policy file are stored as digests and cannot be checked; make them as
 // long (e.g. `openssl rand -hex 32`).
@@ -31,9 +44,13 @@ func TokenSHA256(token string) string {
 }
 
 // Authenticator maps bearer tokens to principals. It keeps only the tokens'
-// SHA-256 digests and compares them in constant time.
+// SHA-256 digests and compares them in constant time. It also knows the
+// principals that OAuth access tokens match (OAuthPrincipal), whose tokens
+// are verified elsewhere.
 type Authenticator struct {
 	credentials []credential
+	oauth       []*Principal // in the file's order
+	oauthMatch  []PrincipalConfig
 }
 
 type credential struct {
@@ -52,19 +69,19 @@ func NewAuthenticator(f *File, fullAccessToken string) (*Authenticator, error) {
 	a := &Authenticator{}
 	names := map[string]bool{}
 	for _, pc := range f.Principals {
+		names[pc.Name] = true
+		if pc.OAuth() {
+			a.oauth = append(a.oauth, principalOf(pc))
+			a.oauthMatch = append(a.oauthMatch, pc)
+			continue
+		}
 		raw, err := hex.DecodeString(pc.TokenSHA256)
 		if err != nil || len(raw) != sha256.Size {
 			return nil, fmt.Errorf("principal %q: token_sha256 is not a hex SHA-256", pc.Name)
 		}
-		c := credential{principal: &Principal{
-			Name:    pc.Name,
-			Mode:    pc.Mode,
-			Tools:   slices.Clone(pc.Tools),
-			Clients: slices.Clone(pc.Clients),
-		}}
+		c := credential{principal: principalOf(pc)}
 		copy(c.digest[:], raw)
 		a.credentials = append(a.credentials, c)
-		names[pc.Name] = true
 	}
 	if fullAccessToken != "" {
 		if err := checkBearerToken(fullAccessToken); err != nil {
@@ -84,6 +101,16 @@ func NewAuthenticator(f *File, fullAccessToken string) (*Authenticator, error) {
 	return a, nil
 }
 
+// principalOf returns the principal a policy file entry describes.
+func principalOf(pc PrincipalConfig) *Principal {
+	return &Principal{
+		Name:    pc.Name,
+		Mode:    pc.Mode,
+		Tools:   slices.Clone(pc.Tools),
+		Clients: slices.Clone(pc.Clients),
+	}
+}
+
 // checkBearerToken accepts tokens that fit an Authorization header as they
 // are and are long enough to resist guessing.
 func checkBearerToken(token string) error {
@@ -98,25 +125,77 @@ func checkBearerToken(token string) error {
 	return nil
 }
 
-// Len returns the number of principals that can authenticate.
+// Len returns the number of principals that can authenticate, by a bearer
+// token or an OAuth access token.
 func (a *Authenticator) Len() int {
 	if a == nil {
 		return 0
 	}
-	return len(a.credentials)
+	return len(a.credentials) + len(a.oauth)
 }
 
-// Names returns the principals' names, in the order of the policy file
-// (WHMCS_MCP_TOKEN's last).
+// OAuthLen returns the number of principals that OAuth access tokens match.
+func (a *Authenticator) OAuthLen() int {
+	if a == nil {
+		return 0
+	}
+	return len(a.oauth)
+}
+
+// Names returns the principals' names: the bearer tokens' in the order of
+// the policy file (WHMCS_MCP_TOKEN's last), then the OAuth principals'.
 func (a *Authenticator) Names() []string {
 	if a == nil {
 		return nil
 	}
-	names := make([]string, len(a.credentials))
-	for i, c := range a.credentials {
-		names[i] = c.principal.Name
+	names := make([]string, 0, a.Len())
+	for _, c := range a.credentials {
+		names = append(names, c.principal.Name)
+	}
+	for _, p := range a.oauth {
+		names = append(names, p.Name)
 	}
 	return names
+}
+
+// OAuthPrincipal returns the principal of a verified OAuth access token of
+// subject sub and client clientID carrying scopes, or nil when no
+// principal matches it. A principal matches when its oauth_sub is sub and
+// its oauth_scope is one of scopes (each where set); the first match in the
+// file's order wins, the principals with an oauth_sub before those matched
+// by a scope alone. The principal returned is the caller's own copy, which
+// carries sub, clientID and scopes, and is read-only unless scopes include
+// ScopeWrite.
+func (a *Authenticator) OAuthPrincipal(sub, clientID string, scopes []string) *Principal {
+	if a == nil || sub == "" {
+		return nil
+	}
+	match := func(bySub bool) *Principal {
+		for i, pc := range a.oauthMatch {
+			if (pc.OAuthSub != "") != bySub || (bySub && pc.OAuthSub != sub) {
+				continue
+			}
+			if pc.OAuthScope != "" && !slices.Contains(scopes, pc.OAuthScope) {
+				continue
+			}
+			return a.oauth[i]
+		}
+		return nil
+	}
+	found := match(true)
+	if found == nil {
+		found = match(false)
+	}
+	if found == nil {
+		return nil
+	}
+	p := *found
+	p.Tools, p.Clients = slices.Clone(found.Tools), slices.Clone(found.Clients)
+	p.Subject, p.ClientID, p.Scopes = sub, clientID, slices.Clone(scopes)
+	if !slices.Contains(scopes, ScopeWrite) {
+		p.Mode = ModeReadOnly
+	}
+	return &p
 }
 
 // Authenticate returns the principal whose token is token, or nil. Every

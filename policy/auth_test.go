@@ -149,3 +149,70 @@ func TestAnonymousPrincipal(t *testing.T) {
 		t.Errorf("Anonymous(nil) is scoped: %+v", p)
 	}
 }
+
+func TestOAuthPrincipals(t *testing.T) {
+	f, err := policy.Parse([]byte(fmt.Sprintf(`
+principals:
+  - name: staff
+    oauth_scope: whmcs:read
+    clients: [2]
+  - name: billing-bot
+    oauth_sub: bot-client
+    tools: [get_clients_products, update_client_product]
+  - name: alice-admin
+    oauth_sub: alice
+    oauth_scope: admin
+  - name: support-bot
+    token_sha256: %s
+`, policy.TokenSHA256(supportToken))), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := policy.NewAuthenticator(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 4 || a.OAuthLen() != 3 {
+		t.Errorf("Len = %d, OAuthLen = %d, want 4 and 3", a.Len(), a.OAuthLen())
+	}
+	if got, want := a.Names(), []string{"support-bot", "staff", "billing-bot", "alice-admin"}; !slices.Equal(got, want) {
+		t.Errorf("Names = %v, want %v", got, want)
+	}
+	rw := []string{policy.ScopeRead, policy.ScopeWrite}
+	for _, tc := range []struct {
+		sub    string
+		scopes []string
+		want   string // "" = nobody
+		mode   string
+	}{
+		// A principal with an oauth_sub comes before those matched by a
+		// scope alone, whatever the file's order.
+		{"bot-client", rw, "billing-bot", policy.ModeReadWrite},
+		{"bot-client", []string{policy.ScopeRead}, "billing-bot", policy.ModeReadOnly},
+		{"bob", rw, "staff", policy.ModeReadWrite},
+		{"bob", []string{policy.ScopeWrite}, "", ""},
+		{"alice", []string{policy.ScopeRead, "admin"}, "alice-admin", policy.ModeReadOnly},
+		{"alice", []string{policy.ScopeRead}, "staff", policy.ModeReadOnly},
+		{"", rw, "", ""},
+	} {
+		p := a.OAuthPrincipal(tc.sub, "client-1", tc.scopes)
+		switch {
+		case tc.want == "" && p != nil:
+			t.Errorf("sub %q scopes %v: principal %s, want none", tc.sub, tc.scopes, p.Name)
+		case tc.want == "":
+		case p == nil:
+			t.Errorf("sub %q scopes %v: no principal, want %s", tc.sub, tc.scopes, tc.want)
+		case p.Name != tc.want || p.Mode != tc.mode || p.Subject != tc.sub || p.ClientID != "client-1" || !slices.Equal(p.Scopes, tc.scopes):
+			t.Errorf("sub %q scopes %v: %+v, want %s in mode %s", tc.sub, tc.scopes, p, tc.want, tc.mode)
+		}
+	}
+	// Each caller gets its own copy: narrowing one changes no other.
+	p1, p2 := a.OAuthPrincipal("bob", "", rw), a.OAuthPrincipal("carol", "", []string{policy.ScopeRead})
+	if p1 == p2 || p1.Mode == p2.Mode || !slices.Equal(p1.Clients, []int{2}) {
+		t.Errorf("two callers share a principal: %+v %+v", p1, p2)
+	}
+	// An OAuth principal has no bearer token.
+	if p := a.Authenticate(""); p != nil {
+		t.Errorf("the empty token authenticates %s", p.Name)
+	}
+}

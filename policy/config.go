@@ -103,7 +103,8 @@ type File struct {
 	// Clients are the client ids the default (stdio) principal may see and
 	// touch; empty means all.
 	Clients []int `yaml:"clients"`
-	// Principals are the HTTP callers, each known by its bearer token.
+	// Principals are the HTTP callers, each known by its bearer token or by
+	// its OAuth access token's subject or scope.
 	Principals []PrincipalConfig `yaml:"principals"`
 }
 
@@ -112,8 +113,14 @@ type PrincipalConfig struct {
 	// Name identifies the principal in logs and the audit log.
 	Name string `yaml:"name"`
 	// TokenSHA256 is the lowercase hex SHA-256 of the principal's bearer
-	// token: exactly 64 lowercase hex characters.
+	// token: exactly 64 lowercase hex characters. A principal is matched
+	// either by it or by OAuthSub and/or OAuthScope, never both ways.
 	TokenSHA256 string `yaml:"token_sha256"`
+	// OAuthSub matches the OAuth access tokens whose sub claim it is.
+	OAuthSub string `yaml:"oauth_sub"`
+	// OAuthScope matches the OAuth access tokens that carry this scope.
+	// With OAuthSub, a token must match both.
+	OAuthScope string `yaml:"oauth_scope"`
 	// Mode is ModeReadWrite (default) or ModeReadOnly.
 	Mode string `yaml:"mode"`
 	// Clients are the client ids in the principal's scope; empty means all.
@@ -122,6 +129,10 @@ type PrincipalConfig struct {
 	// and the file's allowlist allow.
 	Tools []string `yaml:"tools"`
 }
+
+// OAuth reports whether the principal is matched by OAuth access tokens
+// (oauth_sub or oauth_scope) rather than by a bearer token's digest.
+func (pc PrincipalConfig) OAuth() bool { return pc.OAuthSub != "" || pc.OAuthScope != "" }
 
 // Duration is a time.Duration written in YAML as a Go duration string
 // ("5m", "90s", "1h30m").
@@ -440,7 +451,7 @@ func (p *fileParser) validate(f *File) {
 	}
 	p.clientIDs("clients", f.Clients)
 
-	names, tokens := map[string]string{}, map[string]string{}
+	names, tokens, matches := map[string]string{}, map[string]string{}, map[[2]string]string{}
 	for i, pr := range f.Principals {
 		path := fmt.Sprintf("principals[%d]", i)
 		switch name := strings.TrimSpace(pr.Name); {
@@ -453,25 +464,68 @@ func (p *fileParser) validate(f *File) {
 		default:
 			names[name] = path
 		}
-		switch hash := pr.TokenSHA256; {
-		case !isLowerHexSHA256(hash):
-			// The value is not repeated: it may be a bearer token pasted by mistake.
-			hint := ""
-			if isLowerHexSHA256(strings.ToLower(hash)) {
-				hint = "; write it in lowercase"
-			} else if hash != "" {
-				hint = fmt.Sprintf("; got %d characters that are not that", len(hash))
-			}
-			p.invalid(path+".token_sha256", "want the lowercase hex SHA-256 of the principal's bearer token (64 characters of 0-9a-f, e.g. from `printf %%s TOKEN | sha256sum`)%s", hint)
-		case tokens[hash] != "":
-			p.invalid(path+".token_sha256", "the same token as %s: each principal needs its own", tokens[hash])
-		default:
-			tokens[hash] = path
+		if pr.OAuth() {
+			p.oauthMatch(path, pr, matches)
+		} else {
+			p.tokenMatch(path, pr.TokenSHA256, tokens)
 		}
 		p.oneOf(path+".mode", pr.Mode, ModeValues, "a mode")
 		p.clientIDs(path+".clients", pr.Clients)
 		p.names(path+".tools", pr.Tools, ToolNames, "a tool")
 	}
+}
+
+// tokenMatch checks the token_sha256 of the principal at path; tokens maps
+// the digests seen to their principal's path.
+func (p *fileParser) tokenMatch(path, hash string, tokens map[string]string) {
+	switch {
+	case !isLowerHexSHA256(hash):
+		// The value is not repeated: it may be a bearer token pasted by mistake.
+		hint := ""
+		if isLowerHexSHA256(strings.ToLower(hash)) {
+			hint = "; write it in lowercase"
+		} else if hash != "" {
+			hint = fmt.Sprintf("; got %d characters that are not that", len(hash))
+		} else {
+			hint = "; or, for a caller with OAuth access tokens, oauth_sub and/or oauth_scope"
+		}
+		p.invalid(path+".token_sha256", "want the lowercase hex SHA-256 of the principal's bearer token (64 characters of 0-9a-f, e.g. from `printf %%s TOKEN | sha256sum`)%s", hint)
+	case tokens[hash] != "":
+		p.invalid(path+".token_sha256", "the same token as %s: each principal needs its own", tokens[hash])
+	default:
+		tokens[hash] = path
+	}
+}
+
+// oauthMatch checks how the principal at path matches OAuth access tokens:
+// by oauth_sub and/or oauth_scope, not by token_sha256 as well, and not
+// the same tokens as another principal; matches maps the (sub, scope) pairs
+// seen to their principal's path.
+func (p *fileParser) oauthMatch(path string, pr PrincipalConfig, matches map[[2]string]string) {
+	if pr.TokenSHA256 != "" {
+		p.invalid(path+".token_sha256", "a principal is matched either by token_sha256 (a bearer token) or by oauth_sub / oauth_scope (an OAuth access token), not both; make two principals")
+	}
+	for _, kv := range [][2]string{{"oauth_sub", pr.OAuthSub}, {"oauth_scope", pr.OAuthScope}} {
+		if p.set[path+"."+kv[0]] && !isPrintable(kv[1]) {
+			p.invalid(path+"."+kv[0], "want the claim's value as the identity provider writes it: printable, without spaces, got %q", kv[1])
+		}
+	}
+	key := [2]string{pr.OAuthSub, pr.OAuthScope}
+	if other := matches[key]; other != "" {
+		p.invalid(path, "matches the same access tokens as %s (oauth_sub %q, oauth_scope %q): one principal per match", other, pr.OAuthSub, pr.OAuthScope)
+		return
+	}
+	matches[key] = path
+}
+
+// isPrintable reports whether s is non-empty printable ASCII without spaces.
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // oneOf reports value at path unless it is one of valid.

@@ -217,6 +217,13 @@ func TestInvalidValues(t *testing.T) {
 		{"principals:\n  - name: bot\n    token_sha256: " + hashA[:63] + "g\n", `line 3: principals[0].token_sha256: want the lowercase hex SHA-256`},
 		{principal("  - name: other\n    token_sha256: " + hashA + "\n"), `line 5: principals[1].token_sha256: the same token as principals[0]`},
 		{principal("    mode: admin\n"), `line 4: principals[0].mode: "admin" is not a mode`},
+		{"principals:\n  - name: bot\n", `principals[0].token_sha256: want the lowercase hex SHA-256 of the principal's bearer token (64 characters of 0-9a-f, e.g. from ` + "`printf %s TOKEN | sha256sum`" + `); or, for a caller with OAuth access tokens, oauth_sub and/or oauth_scope`},
+		// principals matched by OAuth access tokens
+		{principal("    oauth_sub: alice\n"), `line 3: principals[0].token_sha256: a principal is matched either by token_sha256 (a bearer token) or by oauth_sub / oauth_scope (an OAuth access token), not both`},
+		{"principals:\n  - name: bot\n    oauth_scope: 'whmcs:read whmcs:write'\n", `line 3: principals[0].oauth_scope: want the claim's value as the identity provider writes it: printable, without spaces, got "whmcs:read whmcs:write"`},
+		{"principals:\n  - name: bot\n    oauth_sub: alice\n    oauth_scope: ''\n", `line 4: principals[0].oauth_scope: want the claim's value`},
+		{"principals:\n  - name: a\n    oauth_sub: alice\n  - name: b\n    oauth_sub: alice\n", `line 4: principals[1]: matches the same access tokens as principals[0] (oauth_sub "alice", oauth_scope "")`},
+		{"principals:\n  - name: a\n    oauth_subject: alice\n", `line 3: unknown key "oauth_subject" in principals[0]; known keys: name, token_sha256, oauth_sub, oauth_scope, mode`},
 		{principal("    tools: [get_product]\n"), `line 4: principals[0].tools[0]: "get_product" is not a tool (did you mean "get_products"?)`},
 		{principal("    clients: [0]\n"), `line 4: principals[0].clients[0]: client ids are 1 or more, got 0`},
 		// the file as a whole

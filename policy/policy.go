@@ -41,7 +41,6 @@ type Options struct {
 type Policy struct {
 	file     *File
 	digest   string
-	writes   map[string]bool // names of the write tools
 	local    *Principal
 	ledger   Ledger
 	audit    *audit.Log
@@ -58,16 +57,12 @@ func New(file *File, opts Options) (*Policy, error) {
 	p := &Policy{
 		file:     file,
 		digest:   file.Digest(),
-		writes:   map[string]bool{},
 		local:    &Principal{Name: LocalPrincipal, Clients: file.Clients},
 		ledger:   opts.Ledger,
 		audit:    opts.Audit,
 		now:      opts.Now,
 		log:      opts.Logger,
 		instance: opts.Instance,
-	}
-	for _, t := range tools.All(nil) {
-		p.writes[t.Name] = t.Kind == tools.Write
 	}
 	if p.ledger == nil {
 		p.ledger = NewMemoryLedger()
@@ -100,7 +95,7 @@ func (p *Policy) Principal(ctx context.Context) *Principal {
 // file's mode and allowlist, narrowed by the principal's.
 func (p *Policy) Allowed(ctx context.Context, tool string) bool {
 	pr := p.Principal(ctx)
-	if p.isWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
+	if IsWrite(tool) && (p.file.Mode == ModeReadOnly || pr.Mode == ModeReadOnly) {
 		return false
 	}
 	if len(p.file.Tools) > 0 && !slices.Contains(p.file.Tools, tool) {
@@ -123,11 +118,11 @@ func (p *Policy) Refused(ctx context.Context, tool string, args json.RawMessage,
 	p.record(c, audit.Record{Event: "refusal", Outcome: "refused: " + reason})
 }
 
-// isWrite reports whether tool writes; unknown tools count as writes, so
+// IsWrite reports whether tool writes; unknown tools count as writes, so
 // read-only mode hides them.
-func (p *Policy) isWrite(tool string) bool {
-	write, known := p.writes[tool]
-	return write || !known
+func IsWrite(tool string) bool {
+	spec, known := specs[tool]
+	return !known || spec.Kind == tools.Write
 }
 
 // Refusal is a call the policy refused; nothing reached WHMCS's write API.
@@ -177,6 +172,7 @@ func (p *Policy) refuse(c *call, tokenID, reason string) error {
 // that must be on disk before a write go through recordIntent instead).
 func (p *Policy) record(c *call, r audit.Record) {
 	r.Instance, r.Principal, r.Tool, r.Arguments = p.instance, c.principal.Name, c.op.Tool, c.args
+	r.Subject, r.ClientID = c.principal.Subject, c.principal.ClientID
 	if _, err := p.audit.Append(r); err != nil {
 		p.log.Error("audit log append failed", "event", r.Event, "tool", r.Tool, "err", err)
 	}
@@ -184,7 +180,8 @@ func (p *Policy) record(c *call, r audit.Record) {
 
 // execute writes the intent record, performs the write and records the outcome.
 func (p *Policy) execute(ctx context.Context, c *call, tokenID string) (any, error) {
-	intent := audit.Record{Event: "intent", Instance: p.instance, TokenID: tokenID, Principal: c.principal.Name, Tool: c.op.Tool, Arguments: c.args}
+	intent := audit.Record{Event: "intent", Instance: p.instance, TokenID: tokenID, Principal: c.principal.Name,
+		Subject: c.principal.Subject, ClientID: c.principal.ClientID, Tool: c.op.Tool, Arguments: c.args}
 	if _, err := p.audit.Append(intent); err != nil {
 		return nil, fmt.Errorf("the audit log cannot be written (%v); nothing was sent to WHMCS", err)
 	}

@@ -6,13 +6,20 @@ import (
 )
 
 // Principal is a caller: the local (stdio) user, or an HTTP client
-// authenticated by its bearer token. Its mode, tools and clients narrow what
-// the policy file allows everyone.
+// authenticated by its bearer token or its OAuth access token. Its mode,
+// tools and clients narrow what the policy file allows everyone.
 type Principal struct {
 	Name    string
 	Mode    string   // ModeReadWrite or ModeReadOnly; "" = read-write
 	Tools   []string // allowlist; empty = every tool the mode allows
 	Clients []int    // client ids in scope; empty = all
+	// Subject and ClientID are the sub and client id of the OAuth access
+	// token the caller presented; empty for the other callers. A
+	// confirmation is bound to them too.
+	Subject  string `json:",omitempty"`
+	ClientID string `json:",omitempty"`
+	// Scopes are the OAuth access token's scopes; nil for the other callers.
+	Scopes []string `json:"-"`
 }
 
 // Scoped reports whether the principal is limited to some clients.

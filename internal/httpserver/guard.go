@@ -57,6 +57,11 @@ func (s *Server) guard(kind transport, next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
+		if needsWriteScope(principal, msg) {
+			s.log.Warn("HTTP tool call without the write scope refused", "principal", principal.Name, "sub", principal.Subject, "tool", msg.tool)
+			s.insufficientScope(w, r, policy.ScopeWrite, "the access token has no "+policy.ScopeWrite+" scope, which "+msg.tool+" needs")
+			return
+		}
 		// Work counts as in flight from here until its handler returns (an
 		// SSE request, until its response is on the stream): the shutdown
 		// either waits for it or, having begun, is seen here and refuses it.
@@ -141,7 +146,8 @@ func (s *Server) withinAuthBudget(w *responseWriter, r *http.Request) bool {
 	return false
 }
 
-// authenticate returns the request's principal, or answers 401. Only the
+// authenticate returns the request's principal, or answers 401 (403 for
+// an OAuth access token that verifies but gives no access). Only the
 // Authorization header counts: a token in the query string is never read.
 // A wrong credential spends one of the address's authentication failures
 // (a missing one guesses nothing). The token itself is never logged.
@@ -150,14 +156,18 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 	if len(values) == 0 && s.opts.Anonymous != nil {
 		return s.opts.Anonymous
 	}
-	challenge := `Bearer realm="whmcs-mcp"`
+	var params []string
 	if len(values) > 0 {
-		if token, ok := bearerToken(values); ok {
+		token, ok := bearerToken(values)
+		if ok {
 			if p := s.opts.Auth.Authenticate(token); p != nil {
 				return p
 			}
+			if s.opts.OAuth != nil {
+				return s.authenticateOAuth(w, r, token)
+			}
 		}
-		challenge += `, error="invalid_token"`
+		params = append(params, `error="invalid_token"`)
 		if key, ok := remoteKey(r.RemoteAddr); ok {
 			s.authFailures.fail(key, time.Now())
 		}
@@ -165,7 +175,7 @@ func (s *Server) authenticate(w *responseWriter, r *http.Request) *policy.Princi
 	} else {
 		s.reqRefusals.add(remoteString(r), "no_credentials", "HTTP request without a bearer token refused", "path", r.URL.Path)
 	}
-	w.Header().Set("WWW-Authenticate", challenge)
+	w.Header().Set("WWW-Authenticate", s.challenge(params...))
 	refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: send Authorization: Bearer TOKEN")
 	return nil
 }
@@ -199,9 +209,9 @@ func (s *Server) allow(w *responseWriter, r *http.Request, p *policy.Principal) 
 // wait returns how long p must wait before this request: 0 to serve it now.
 func (s *Server) wait(r *http.Request, p *policy.Principal) time.Duration {
 	if s.opts.Limiter != nil {
-		return s.opts.Limiter.Allow(r.Context(), p.Name)
+		return s.opts.Limiter.Allow(r.Context(), callerKey(p))
 	}
-	lim := s.limiter(p.Name)
+	lim := s.limiter(callerKey(p))
 	now := time.Now()
 	res := lim.ReserveN(now, 1)
 	delay := res.DelayFrom(now)
@@ -240,6 +250,7 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
 type message struct {
 	work bool   // a request or notification (has a method), or unreadable
 	id   string // canonical JSON of a request's id; "" for anything else
+	tool string // the tool a tools/call calls; "" for anything else
 }
 
 // readBody reads a POST body within the bounds of size (413) and time, and
@@ -278,11 +289,20 @@ func parseMessage(body []byte) message {
 	var env struct {
 		Method string          `json:"method"`
 		ID     json.RawMessage `json:"id"`
+		Params json.RawMessage `json:"params"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
 		return message{work: true}
 	}
 	m := message{work: env.Method != ""}
+	if env.Method == "tools/call" {
+		var params struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(env.Params, &params) == nil {
+			m.tool = params.Name
+		}
+	}
 	if m.work && len(env.ID) > 0 && string(env.ID) != "null" {
 		m.id = canonicalID(env.ID)
 	}
@@ -307,7 +327,7 @@ func canonicalID(raw json.RawMessage) string {
 // first used it (normally, the one that initialized it).
 func (s *Server) serveStreamable(w *responseWriter, r *http.Request, p *policy.Principal, msg message, next http.Handler) {
 	if id := r.Header.Get(server.HeaderKeySessionID); id != "" {
-		if !s.streamableOwners.claim(id, p.Name) {
+		if !s.streamableOwners.claim(id, callerKey(p)) {
 			s.log.Warn("HTTP request on another principal's session refused", "principal", p.Name, "transport", "streamable")
 			http.Error(w, "403 Forbidden: the session belongs to another principal", http.StatusForbidden)
 			return
@@ -315,7 +335,7 @@ func (s *Server) serveStreamable(w *responseWriter, r *http.Request, p *policy.P
 	}
 	w.onHeader = func(h http.Header, status int) {
 		if id := h.Get(server.HeaderKeySessionID); id != "" && status < 300 {
-			s.streamableOwners.claim(id, p.Name)
+			s.streamableOwners.claim(id, callerKey(p))
 		}
 	}
 	next.ServeHTTP(w, r)
@@ -343,7 +363,7 @@ func (s *Server) serveSSEMessage(w *responseWriter, r *http.Request, p *policy.P
 	case owner == "":
 		http.Error(w, "404 Not Found: no such session", http.StatusNotFound)
 		return
-	case owner != p.Name:
+	case owner != callerKey(p):
 		s.log.Warn("HTTP request on another principal's session refused", "principal", p.Name, "transport", "sse")
 		http.Error(w, "403 Forbidden: the session belongs to another principal", http.StatusForbidden)
 		return

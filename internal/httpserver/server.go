@@ -5,8 +5,9 @@
 // Every MCP request passes, in order: the Origin check (DNS rebinding; CORS
 // for the allowed origins), its address's budget of authentication
 // failures (429), bearer-token authentication (401), the principal's rate
-// limit (429), the body bound (413) and the session check (a session
-// belongs to the principal that opened it). The principal then
+// limit (429), the body bound (413), the OAuth scope of a tool call (403)
+// and the session check (a session belongs to the principal that opened
+// it). The principal then
 // travels in the request's context to the tool filter and the tool
 // handlers, where the policy reads it. Before any of that, the listener
 // bounds the connections open at once, in all and per address.
@@ -35,6 +36,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"golang.org/x/time/rate"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/oauth"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 )
 
@@ -112,8 +114,15 @@ type Options struct {
 	// without a principal in their context are refused, and running calls
 	// are counted for the graceful shutdown.
 	MCP *server.MCPServer
-	// Auth knows the principals' bearer tokens.
+	// Auth knows the principals' bearer tokens, and which principals OAuth
+	// access tokens match.
 	Auth *policy.Authenticator
+	// OAuth, if set, makes the server an OAuth 2.1 resource server too: it
+	// serves its Protected Resource Metadata, points 401s at it, and takes
+	// the JWT access tokens OAuth verifies, for the principals Auth matches
+	// to them. A token without policy.ScopeWrite calling a write tool gets
+	// 403 insufficient_scope.
+	OAuth *oauth.Verifier
 	// Anonymous, if set, is the principal of requests that carry no
 	// Authorization header. Serve allows it only when Auth has no principal
 	// and the listener is on a loopback address.
@@ -174,6 +183,8 @@ type Server struct {
 	sse        *server.SSEServer
 	handler    http.Handler
 
+	metadataURL string // the Protected Resource Metadata's URL, with OAuth
+
 	limiters sync.Map // principal name -> *rate.Limiter
 
 	connRefusals *refusalLog   // connections over the bounds
@@ -226,6 +237,18 @@ func New(opts Options) (*Server, error) {
 		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	s.hardStop, s.abort = context.WithCancel(context.Background())
+	var metadataPaths []string
+	if opts.OAuth != nil {
+		url, path, err := resourceMetadataURL(opts.OAuth.Audience())
+		if err != nil {
+			return nil, err
+		}
+		s.metadataURL = url
+		metadataPaths = []string{PathResourceMetadata, PathResourceMetadata + PathMCP}
+		if path != "" && path != PathMCP {
+			metadataPaths = append(metadataPaths, PathResourceMetadata+path)
+		}
+	}
 
 	s.streamable = server.NewStreamableHTTPServer(opts.MCP,
 		server.WithEndpointPath(PathMCP),
@@ -243,6 +266,9 @@ func New(opts Options) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathHealth, s.health)
+	for _, path := range metadataPaths {
+		mux.HandleFunc("GET "+path, s.serveResourceMetadata)
+	}
 	mux.Handle(PathMCP, s.guard(transportStreamable, s.streamable))
 	mux.Handle(PathSSE, s.guard(transportSSEStream, s.sse.SSEHandler()))
 	mux.Handle(PathMessage, s.guard(transportSSEMessage, s.sse.MessageHandler()))

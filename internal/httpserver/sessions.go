@@ -117,7 +117,7 @@ func (s *Server) newSSESession(ctx context.Context, _ *http.Request) (string, er
 	}
 	id := hex.EncodeToString(b)
 	s.sseSessions.mu.Lock()
-	s.sseSessions.owners[id] = p.Name
+	s.sseSessions.owners[id] = callerKey(p)
 	s.sseSessions.mu.Unlock()
 	st.mu.Lock()
 	st.id = id

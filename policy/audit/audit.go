@@ -58,6 +58,10 @@ type Record struct {
 	Event string `json:"event"`
 	// Principal names the caller.
 	Principal string `json:"principal"`
+	// Subject and ClientID are the sub and client id of the caller's OAuth
+	// access token, if it used one (never the token).
+	Subject  string `json:"sub,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
 	// Tool is the MCP tool called.
 	Tool string `json:"tool"`
 	// Arguments are the call's arguments; Append redacts secrets.
