@@ -180,14 +180,17 @@ func run(o options) error {
 			return fmt.Errorf("stdio floors: %w", err)
 		}
 	}
+	var stub *stubWHMCS
+	if o.wants(4) && hasHTTP(bin) {
+		if stub, err = startStub(sb.URL, dir); err != nil {
+			return err
+		}
+		defer stub.stop()
+	}
 	if o.wants(4) {
 		if !hasHTTP(bin) {
 			r.HTTP = []HTTPLoad{{Reason: "--http not available yet"}}
 		} else {
-			stub, err := startStub(sb.URL, dir)
-			if err != nil {
-				return err
-			}
 			for _, backend := range []struct {
 				name, url string
 				pid       int
@@ -195,12 +198,10 @@ func run(o options) error {
 				step(fmt.Sprintf("4. streamable HTTP: %d sessions for %s against the %s WHMCS", o.httpClients, o.httpFor, backend.name))
 				load, err := measureHTTP(bin, backend.url, backend.name, backend.pid, o.httpClients, o.httpFor)
 				if err != nil {
-					stub.stop()
 					return fmt.Errorf("streamable HTTP: %w", err)
 				}
 				r.HTTP = append(r.HTTP, load)
 			}
-			stub.stop()
 		}
 	}
 	for _, audit := range []bool{true, false} {
