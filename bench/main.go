@@ -1,11 +1,13 @@
 // Command bench builds whmcs-mcp and measures it as whole processes on this
 // machine: stdio cold start, memory, per-call overhead against WHMCS called
 // directly, streamable HTTP under load, the guarded preview+confirm round
-// trip, and the bytes a model reads. It prints a table and writes the figures
-// as JSON. Run it from the module root:
+// trip, the bytes a model reads, and the guarded round trip and throughput
+// over streamable HTTP of one replica against two sharing Redis. It prints a
+// table and writes the figures as JSON. Run it from the module root:
 //
 //	go run ./bench                     # writes bench/results.json
 //	go run ./bench -quick              # fewer runs, for a smoke test
+//	go run ./bench -only 7,8           # the replica figures (redis-server on PATH)
 //
 // The MCP server and the sandbox WHMCS it talks to run as separate
 // processes, both on 127.0.0.1. The stdio figures drive the server with raw
@@ -42,7 +44,13 @@ type Report struct {
 	HTTP      []HTTPLoad `json:"streamable_http"`
 	Guarded   []Guarded  `json:"guarded_round_trip"`
 	Bytes     ModelBytes `json:"model_bytes"`
-	Budgets   []Budget   `json:"budgets"`
+	// HTTPRoundTrips is figure 7 and Replicas figure 8: one replica with
+	// the ledger in memory against two sharing Redis.
+	HTTPRoundTrips []HTTPRoundTrip `json:"guarded_round_trip_http"`
+	Replicas       []ReplicaLoad   `json:"streamable_http_replicas"`
+	// RedisPing is a PING from the bench to the Redis of figures 7 and 8.
+	RedisPing *Summary `json:"redis_ping,omitempty"`
+	Budgets   []Budget `json:"budgets"`
 }
 
 // Machine is where the figures were taken.
@@ -150,7 +158,7 @@ func run(o options) error {
 		waitIdle(o.waitIdle)
 	}
 	var figures []int
-	for n := 1; n <= 6; n++ {
+	for n := 1; n <= 8; n++ {
 		if o.wants(n) {
 			figures = append(figures, n)
 		}
@@ -180,14 +188,17 @@ func run(o options) error {
 			return fmt.Errorf("stdio floors: %w", err)
 		}
 	}
+	var stub *stubWHMCS
+	if (o.wants(4) || o.wants(7) || o.wants(8)) && hasHTTP(bin) {
+		if stub, err = startStub(sb.URL, dir); err != nil {
+			return err
+		}
+		defer stub.stop()
+	}
 	if o.wants(4) {
 		if !hasHTTP(bin) {
 			r.HTTP = []HTTPLoad{{Reason: "--http not available yet"}}
 		} else {
-			stub, err := startStub(sb.URL, dir)
-			if err != nil {
-				return err
-			}
 			for _, backend := range []struct {
 				name, url string
 				pid       int
@@ -195,12 +206,10 @@ func run(o options) error {
 				step(fmt.Sprintf("4. streamable HTTP: %d sessions for %s against the %s WHMCS", o.httpClients, o.httpFor, backend.name))
 				load, err := measureHTTP(bin, backend.url, backend.name, backend.pid, o.httpClients, o.httpFor)
 				if err != nil {
-					stub.stop()
 					return fmt.Errorf("streamable HTTP: %w", err)
 				}
 				r.HTTP = append(r.HTTP, load)
 			}
-			stub.stop()
 		}
 	}
 	for _, audit := range []bool{true, false} {
@@ -213,6 +222,14 @@ func run(o options) error {
 			return fmt.Errorf("guarded round trip: %w", err)
 		}
 		r.Guarded = append(r.Guarded, g)
+	}
+	if o.wants(7) || o.wants(8) {
+		step("7+8. one replica with the ledger in memory against two sharing a Redis of the bench's own")
+		f, err := measureReplicas(bin, dir, &o, sb, stub)
+		if err != nil {
+			return fmt.Errorf("replicas: %w", err)
+		}
+		r.HTTPRoundTrips, r.Replicas, r.RedisPing = f.trips, f.loads, f.redisPing
 	}
 	if o.wants(6) {
 		step("6. bytes a model reads: a sandbox with 250 more services")

@@ -277,7 +277,7 @@ type Guarded struct {
 	RoundTrip  Summary `json:"round_trip"`
 }
 
-// measureGuarded runs n preview+confirm round trips on service 3, switching
+// measureGuarded runs n preview+confirm round trips on guardedService, switching
 // it between Suspended and Active. With auditLog, every step is recorded in
 // an audit log in dir (fsync before each write, as in production).
 func measureGuarded(bin, base, dir string, n, warmup int, auditLog bool) (Guarded, error) {
@@ -301,7 +301,7 @@ func measureGuarded(bin, base, dir string, n, warmup int, auditLog bool) (Guarde
 	var previews, confirms, trips []time.Duration
 	statuses := [2]string{"Suspended", "Active"}
 	for i := -warmup; i < n; i++ {
-		args := fmt.Sprintf(`{"serviceid":3,"status":%q}`, statuses[(i+warmup)%2])
+		args := fmt.Sprintf(`{"serviceid":%d,"status":%q}`, guardedService, statuses[(i+warmup)%2])
 		start := time.Now()
 		res, _, err := s.call("update_client_product", args)
 		previewed := time.Now()

@@ -72,6 +72,42 @@ func printTable(w io.Writer, r *Report) {
 		row(fmt.Sprintf("5 guarded preview+confirm (%s)", audit), fmt.Sprintf("%s  (preview %s, confirm %s)",
 			lat(g.RoundTrip), us(g.Preview.Median), us(g.Confirm.Median)))
 	}
+	for _, t := range r.HTTPRoundTrips {
+		name := fmt.Sprintf("7 guarded preview+confirm over streamable HTTP, %s WHMCS, %s", t.Backend, t.Setup)
+		if !t.Measured {
+			row(name, "not measured: "+t.Reason)
+			continue
+		}
+		cell := fmt.Sprintf("%s  (preview %s, confirm %s); %.0f round trips/s one at a time", lat(t.RoundTrip), us(t.Preview.Median), us(t.Confirm.Median), t.PerSecond)
+		if t.State == "redis" {
+			cell += fmt.Sprintf("; Redis per round trip: %.1f requests, %.1f commands", t.RedisRequests, t.RedisCommands)
+		}
+		row(name, cell)
+	}
+	if r.RedisPing != nil {
+		row("7 Redis PING from the bench, one at a time", lat(*r.RedisPing))
+	}
+	for _, l := range r.Replicas {
+		what := "reads"
+		if l.Workload == "guarded" {
+			what = "guarded round trips"
+		}
+		name := fmt.Sprintf("8 streamable HTTP %s, %s WHMCS, %s", what, l.Backend, l.Setup)
+		if !l.Measured {
+			row(name, "not measured: "+l.Reason)
+			continue
+		}
+		unit := "calls/s"
+		if l.Workload == "guarded" {
+			unit = fmt.Sprintf("round trips/s (%.0f calls/s)", l.CallsPerSecond)
+		}
+		cpu := fmt.Sprintf("server %s, WHMCS %s, load generator %s", us(l.ServerCPUUS), us(l.BackendCPUUS), us(l.LoadCPUUS))
+		if l.State == "redis" {
+			cpu += fmt.Sprintf(", Redis %s; Redis: %.1f requests, %.1f commands each", us(l.RedisCPUUS), l.RedisRequests, l.RedisCommands)
+		}
+		row(name, fmt.Sprintf("%.0f %s  median %s  p99 %s  (%d sessions, %s, %d errors; CPU each: %s)",
+			l.PerSecond, unit, us(l.Latency.Median), us(l.Latency.P99), l.Sessions, l.Duration, l.Errors, cpu))
+	}
 	if has(6) {
 		row("6 tools/list result, all tools", fmt.Sprintf("%d bytes", r.Bytes.ToolsList))
 	}
