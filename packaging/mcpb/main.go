@@ -75,9 +75,10 @@ func main() {
 	}
 }
 
-// gitVersion is the version git describes, without a leading v.
+// gitVersion is the version of the newest tag git describes, without a
+// leading v; 0.0.0-dev before the first tag.
 func gitVersion() string {
-	out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	out, err := exec.Command("git", "describe", "--tags", "--dirty").Output()
 	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	if err != nil || v == "" || !strings.ContainsAny(v[:1], "0123456789") {
 		return "0.0.0-dev"
