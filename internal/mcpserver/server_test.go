@@ -6,7 +6,6 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -65,24 +64,10 @@ func setup(t *testing.T, file *policy.File, opts ...client.ClientOption) (*clien
 	return c, sb
 }
 
+// call calls a tool as the local caller; see callAs.
 func call(t *testing.T, c *client.Client, name string, args map[string]any) (*mcp.CallToolResult, map[string]any, string) {
 	t.Helper()
-	req := mcp.CallToolRequest{}
-	req.Params.Name = name
-	req.Params.Arguments = args
-	res, err := c.CallTool(context.Background(), req)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	var text string
-	for _, content := range res.Content {
-		if tc, ok := content.(mcp.TextContent); ok {
-			text += tc.Text
-		}
-	}
-	var out map[string]any
-	json.Unmarshal([]byte(text), &out)
-	return res, out, text
+	return callAs(t, context.Background(), c, name, args)
 }
 
 func serviceStatus(t *testing.T, sb *sandbox.Sandbox, id int) string {
