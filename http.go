@@ -31,6 +31,8 @@ type httpSettings struct {
 	rateBurst       int
 	maxBody         int64
 	shutdownTimeout time.Duration
+	maxConns        int
+	maxConnsPerAddr int
 	oauthIssuer     string
 	oauthAudience   string
 }
@@ -46,6 +48,8 @@ func (h *httpSettings) bind(fs *flag.FlagSet) {
 	fs.Int64Var(&h.maxBody, "max-body", httpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted, in bytes (413 above it)")
 	fs.StringVar(&h.oauthIssuer, "oauth-issuer", os.Getenv("WHMCS_MCP_OAUTH_ISSUER"), "also take OAuth 2.1 JWT access tokens of this authorization server (its issuer URL; its metadata must be readable at start-up), for the policy principals with oauth_sub/oauth_scope (env WHMCS_MCP_OAUTH_ISSUER)")
 	fs.StringVar(&h.oauthAudience, "oauth-audience", os.Getenv("WHMCS_MCP_OAUTH_AUDIENCE"), "this server's canonical resource URI, which access tokens must carry in aud, e.g. https://mcp.example.com/mcp; default on a loopback address: http(s)://ADDR/mcp (env WHMCS_MCP_OAUTH_AUDIENCE)")
+	fs.IntVar(&h.maxConns, "max-conns", envInt("WHMCS_MCP_MAX_CONNS", httpserver.DefaultMaxConns), "connections open at once, in all; -1 = no bound (env WHMCS_MCP_MAX_CONNS)")
+	fs.IntVar(&h.maxConnsPerAddr, "max-conns-per-addr", envInt("WHMCS_MCP_MAX_CONNS_PER_ADDR", httpserver.DefaultMaxConnsPerAddr), "connections open at once from one address; -1 = no bound, e.g. behind a reverse proxy whose address every caller has (env WHMCS_MCP_MAX_CONNS_PER_ADDR)")
 	fs.DurationVar(&h.shutdownTimeout, "shutdown-timeout", httpserver.DefaultShutdownTimeout, "on SIGTERM/SIGINT, how long calls in flight may take to finish before they are cancelled")
 }
 
@@ -86,6 +90,9 @@ func (h *httpSettings) check() error {
 	}
 	if h.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
+	}
+	if h.maxConns == 0 || h.maxConnsPerAddr == 0 {
+		return errors.New("--max-conns and --max-conns-per-addr must be 1 or more, or -1 for no bound")
 	}
 	if h.oauthAudience != "" && h.oauthIssuer == "" {
 		return errors.New("--oauth-audience needs --oauth-issuer")
@@ -186,6 +193,7 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		MCP: a.server, Auth: auth, Anonymous: anonymous, OAuth: verifier,
 		AllowedOrigins: origins, RateLimit: limit, RateBurst: h.rateBurst, Limiter: shared,
 		MaxBodyBytes: h.maxBody, ShutdownTimeout: h.shutdownTimeout,
+		MaxConns: h.maxConns, MaxConnsPerAddr: h.maxConnsPerAddr,
 		TLSCertFile: h.tlsCert, TLSKeyFile: h.tlsKey,
 		Logger: a.log,
 	})

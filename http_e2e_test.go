@@ -519,3 +519,36 @@ func TestTokenCommand(t *testing.T) {
 		t.Errorf("the printed token does not authenticate support-bot: %v", p)
 	}
 }
+
+// TestHTTPConnectionBoundsFromFlags: --max-conns-per-addr reaches the
+// server (behind a proxy an operator lifts it with -1); 0 is refused.
+func TestHTTPConnectionBoundsFromFlags(t *testing.T) {
+	_, url := serveSandbox(t, sandbox.Options{})
+	if p, err := tryStartHTTP(t, append(sandboxEnv(url), "WHMCS_MCP_TOKEN="+e2eFullToken), "--max-conns-per-addr", "0"); err == nil || !strings.Contains(p.log(), "-1 for no bound") {
+		t.Errorf("--max-conns-per-addr 0 was accepted: %v\n%s", err, p.log())
+	}
+	p := startHTTP(t, append(sandboxEnv(url), "WHMCS_MCP_TOKEN="+e2eFullToken), "--max-conns-per-addr", "1")
+	held, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := client.Get(p.url + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("a second connection from the address was served (%s) with --max-conns-per-addr 1", resp.Status)
+	}
+	held.Close()
+	var resp *http.Response
+	for range 50 { // the server sees the held connection close soon after
+		if resp, err = client.Get(p.url + "/healthz"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("once the address's connection closed: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+}
