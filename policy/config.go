@@ -106,6 +106,9 @@ type File struct {
 	// Principals are the HTTP callers, each known by its bearer token or by
 	// its OAuth access token's subject or scope.
 	Principals []PrincipalConfig `yaml:"principals"`
+	// Approvals names the guarded changes that need a member of staff to
+	// approve them on the approval pages, and who may.
+	Approvals Approvals `yaml:"approvals"`
 }
 
 // PrincipalConfig is one HTTP caller in the policy file.
@@ -185,6 +188,7 @@ func Default() *File {
 		GuardedFields:   slices.Clone(DefaultGuardedFields),
 		AllowedStatuses: slices.Clone(DefaultAllowedStatuses),
 		MaxUpgradePrice: &limit,
+		Approvals:       Approvals{TTL: Duration(DefaultApprovalTTL)},
 	}
 }
 
@@ -341,6 +345,7 @@ func (p *fileParser) fillDefaults(f *File) {
 	if !p.set["max_upgrade_price"] {
 		f.MaxUpgradePrice = def.MaxUpgradePrice
 	}
+	p.fillApprovalDefaults(&f.Approvals)
 	for i := range f.Principals {
 		pr := &f.Principals[i]
 		if !p.set[fmt.Sprintf("principals[%d].mode", i)] {
@@ -450,6 +455,7 @@ func (p *fileParser) validate(f *File) {
 		p.invalid("max_upgrade_price", "must be a number of 0 or more, got %v", *price)
 	}
 	p.clientIDs("clients", f.Clients)
+	p.validateApprovals(f)
 
 	names, tokens, matches := map[string]string{}, map[string]string{}, map[[2]string]string{}
 	for i, pr := range f.Principals {

@@ -65,6 +65,7 @@ principals:
 			{Name: "support-bot", TokenSHA256: hashA, Mode: ModeReadOnly, Clients: []int{7}, Tools: []string{"get_clients_products"}},
 			{Name: "billing-agent", TokenSHA256: hashB, Mode: ModeReadWrite},
 		},
+		Approvals: Approvals{TTL: Duration(time.Hour)},
 	}
 	if got := parsePolicyOK(t, src); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -75,7 +76,8 @@ func TestDefault(t *testing.T) {
 	limit := 50.0
 	want := &File{Mode: ModeReadWrite, Confirmation: ConfirmAuto, TokenTTL: Duration(5 * time.Minute),
 		GuardedFields:   []string{"product", "price", "billingcycle", "dates", "suspension"},
-		AllowedStatuses: []string{"Active", "Suspended"}, MaxUpgradePrice: &limit}
+		AllowedStatuses: []string{"Active", "Suspended"}, MaxUpgradePrice: &limit,
+		Approvals: Approvals{TTL: Duration(time.Hour)}}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() = %+v, want %+v", got, want)
 	}
@@ -326,7 +328,7 @@ func TestGuardableFieldsAreEffectsAndUpdateArguments(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name := range schema.Properties {
-			if name != "serviceid" && name != "id" && name != "confirmation_token" {
+			if name != "serviceid" && name != "id" && name != "confirmation_token" && name != "approval_id" {
 				want = append(want, name)
 			}
 		}

@@ -38,6 +38,8 @@ type previewed struct {
 	// values, or the quote's product, cycle and price.
 	state   map[string]any
 	preview *tools.Preview
+	// subject is the record, as WHMCS has it now.
+	subject *tools.Subject
 	// unchanged: every field already holds the value asked for.
 	unchanged bool
 }
@@ -66,6 +68,9 @@ func (p *Policy) preview(ctx context.Context, c *call) (any, error) {
 		p.record(c, event("unchanged", "", "nothing to change: every field already holds the value asked for", pv.preview))
 		return &tools.WriteStatus{Status: tools.StatusUnchanged, Message: nextNone, Preview: pv.preview}, nil
 	}
+	if rule := p.approvalRule(c, pv); rule != "" {
+		return p.requestApproval(ctx, c, pv, rule)
+	}
 	switch {
 	case p.tokensConfirm(ctx):
 		return p.issueToken(ctx, c, pv)
@@ -83,6 +88,10 @@ func (p *Policy) quote(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, p.previewFailed(c, err)
 	}
+	if p.approvalRule(c, pv) != "" {
+		p.record(c, event("quote", "", "quoted; no token (placing the upgrade needs a staff approval)", pv.preview))
+		return &tools.WriteStatus{Status: tools.StatusQuote, Message: nextQuoteApproval, Preview: pv.preview}, nil
+	}
 	if p.tokensConfirm(ctx) {
 		return p.issueToken(ctx, c, pv)
 	}
@@ -98,7 +107,9 @@ func (p *Policy) previewOf(ctx context.Context, c *call) (*previewed, error) {
 		return nil, err
 	}
 	if c.op.Kind == tools.OpUpdate {
-		return updatePreview(c.op, subject), nil
+		pv := updatePreview(c.op, subject)
+		pv.subject = subject
+		return pv, nil
 	}
 	q, err := c.op.Quote(ctx)
 	if err != nil {
@@ -108,7 +119,7 @@ func (p *Policy) previewOf(ctx context.Context, c *call) (*previewed, error) {
 		return nil, p.refuse(c, "", fmt.Sprintf("the upgrade costs %s, above the policy's max_upgrade_price of %.2f", q.Price, *limit))
 	}
 	state := map[string]any{"newproductid": q.NewProductID, "billingcycle": q.BillingCycle, "amount": q.Amount}
-	return &previewed{state: canonical(state), preview: &tools.Preview{Summary: q.Summary(subject.Label), Quote: q}}, nil
+	return &previewed{state: canonical(state), preview: &tools.Preview{Summary: q.Summary(subject.Label), Quote: q}, subject: subject}, nil
 }
 
 // previewFailed records a preview that could not be made (a record that
@@ -364,6 +375,9 @@ func (p *Policy) take(ctx context.Context, c *call, token, use string) (string, 
 	}
 	if changed := stateChanges(before, now.state); changed != "" {
 		return "", p.refuse(c, tokenID(key), "WHMCS changed since the preview: "+changed+"; call again without a token for a fresh preview")
+	}
+	if rule := p.approvalRule(c, now); rule != "" {
+		return "", p.refuse(c, tokenID(key), rule+", which a confirmation cannot replace (the token is now spent); call again without it to ask for the approval")
 	}
 	return key, nil
 }

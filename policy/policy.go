@@ -35,6 +35,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Instance names this server in the audit log (e.g. its host name).
 	Instance string
+	// Approvals keeps the approval requests; nil means the Ledger's when it
+	// keeps them too (SQLite, Redis), else memory.
+	Approvals ApprovalStore
+	// ApprovalURL is the address of the approval pages (ending in
+	// /approvals), for approval_url and notifications; "" when unknown.
+	ApprovalURL string
+	// Operations makes a write tool's operation from stored arguments
+	// (tools.OperationOf): the approval pages re-read a request's preview
+	// with it. Nil: requests cannot be re-read, so none can be approved.
+	Operations func(ctx context.Context, tool string, args json.RawMessage) (*tools.Operation, error)
+	// Notify posts approvals.notify_url's notifications; nil means a
+	// Notifier with its defaults.
+	Notify *Notifier
 }
 
 // Policy implements tools.Gate with the rules of a policy File.
@@ -47,6 +60,11 @@ type Policy struct {
 	now      func() time.Time
 	log      *slog.Logger
 	instance string
+
+	approvals   ApprovalStore
+	approvalURL string
+	operations  func(ctx context.Context, tool string, args json.RawMessage) (*tools.Operation, error)
+	notifier    *Notifier
 }
 
 // New returns the Policy for file.
@@ -63,6 +81,11 @@ func New(file *File, opts Options) (*Policy, error) {
 		now:      opts.Now,
 		log:      opts.Logger,
 		instance: opts.Instance,
+
+		approvals:   opts.Approvals,
+		approvalURL: opts.ApprovalURL,
+		operations:  opts.Operations,
+		notifier:    opts.Notify,
 	}
 	if p.ledger == nil {
 		p.ledger = NewMemoryLedger()
@@ -75,6 +98,19 @@ func New(file *File, opts Options) (*Policy, error) {
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.approvals == nil {
+		if store, ok := p.ledger.(ApprovalStore); ok {
+			p.approvals = store
+		} else {
+			p.approvals = NewMemoryApprovals()
+		}
+	}
+	if p.notifier == nil {
+		p.notifier = &Notifier{}
+	}
+	if p.notifier.slots == nil {
+		p.notifier.slots = make(chan struct{}, maxNotifying)
 	}
 	return p, nil
 }
@@ -154,6 +190,8 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 		return p.quote(ctx, c)
 	case !op.Guarded(p.file.GuardedFields):
 		return p.execute(ctx, c, "")
+	case op.ApprovalID != "":
+		return p.confirmWithApproval(ctx, c)
 	case op.ConfirmationToken != "":
 		return p.confirmWithToken(ctx, c)
 	case op.Request.Params.RequestState != "":

@@ -42,8 +42,8 @@ type Operation struct {
 	// Args are the decoded arguments without confirmation_token: what a
 	// confirmation is bound to.
 	Args any
-	// ConfirmationToken is the token the caller sent, if any.
-	ConfirmationToken string
+	// Confirmation is the token or approval id the caller sent, if any.
+	Confirmation
 	// Changes are the arguments an update sets, by name (the record's id
 	// left out).
 	Changes map[string]any

@@ -39,16 +39,6 @@ func callHandler(t *testing.T, tool Tool, args string) *mcp.CallToolResult {
 	return res
 }
 
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
 // rawWHMCS posts an action straight to the sandbox and returns its reply.
 func rawWHMCS(t *testing.T, base string, form url.Values) []byte {
 	t.Helper()

@@ -19,15 +19,34 @@ const (
 	StatusDeclined             = "declined"
 	StatusUnchanged            = "unchanged"
 	StatusQuote                = "quote"
+	// StatusApprovalRequired: nothing changed; a member of staff must
+	// approve the change on the approval pages first.
+	StatusApprovalRequired = "approval_required"
+	// StatusPending: the approval request waits for a decision.
+	StatusPending = "pending"
+	// StatusRejected: a member of staff rejected the change.
+	StatusRejected = "rejected"
+	// StatusExpired: nobody decided in time.
+	StatusExpired = "expired"
 )
 
 // WriteStatus is the part every write tool's result shares.
 type WriteStatus struct {
 	Message           string   `json:"message,omitempty" jsonschema_description:"What to do next, in one plain sentence: read it first."`
-	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined,enum=unchanged,enum=quote" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, only if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed. unchanged: every field already holds the value asked for; nothing was written. quote: WHMCS's price for the upgrade; nothing changed."`
+	Status            string   `json:"status" jsonschema:"required,enum=done,enum=confirmation_required,enum=declined,enum=unchanged,enum=quote,enum=approval_required,enum=pending,enum=rejected,enum=expired" jsonschema_description:"done: WHMCS carried out the change. confirmation_required: nothing changed yet; show the preview to the user and, only if they agree, call again with the same arguments plus confirmation_token. declined: the user did not confirm; nothing changed. unchanged: every field already holds the value asked for; nothing was written. quote: WHMCS's price for the upgrade; nothing changed. approval_required: nothing changed; a member of staff must approve it at approval_url, then call again with the same arguments plus approval_id. pending: not decided yet. rejected: a member of staff refused it (see reason); nothing changed. expired: nobody decided in time; nothing changed."`
 	Preview           *Preview `json:"preview,omitempty" jsonschema_description:"What the change would do, read from WHMCS."`
 	ConfirmationToken string   `json:"confirmation_token,omitempty" jsonschema_description:"Single-use token that confirms exactly this change, for this caller."`
-	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token expires (RFC 3339)."`
+	ApprovalID        string   `json:"approval_id,omitempty" jsonschema_description:"The approval request: send it back with the same arguments to learn its decision and, once approved, to carry out the change."`
+	ApprovalURL       string   `json:"approval_url,omitempty" jsonschema_description:"The page where a member of staff approves or rejects the change."`
+	Reason            string   `json:"reason,omitempty" jsonschema_description:"Why the change was rejected, in the approver's words."`
+	ExpiresAt         string   `json:"expires_at,omitempty" jsonschema_description:"When the token or the approval request expires (RFC 3339)."`
+}
+
+// Confirmation is what a write tool's call may carry back from an earlier
+// result of the same call: a confirmation token or an approval id.
+type Confirmation struct {
+	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to carry out that exact change."`
+	ApprovalID        string `json:"approval_id,omitempty" jsonschema_description:"Id from an approval_required result, to learn whether a member of staff approved that exact change and, once approved, to carry it out."`
 }
 
 // Preview describes a guarded change before it happens.
@@ -82,7 +101,7 @@ func (q *Quote) Summary(service string) string {
 // UpdateClientProductArgs are update_client_product's arguments.
 type UpdateClientProductArgs struct {
 	whmcs.UpdateClientProductRequest
-	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to carry out that exact change."`
+	Confirmation
 }
 
 // JSONSchemaExtend describes the values of customfields and configoptions.
@@ -143,7 +162,7 @@ func UpdateClientProduct(deps *Deps) Tool {
 			return nil, fmt.Errorf("nothing to update: give at least one field besides serviceid")
 		}
 		return deps.Gate.Run(ctx, &Operation{
-			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
+			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, Confirmation: args.Confirmation,
 			Changes: changes, Fields: touched(changes), Effects: spec.Effects, PriceField: "recurringamount",
 			ReadBack: serviceReadBack(call.ServiceID),
 			Subject: func(ctx context.Context) (*Subject, error) {
@@ -188,7 +207,7 @@ func serviceSubject(ctx context.Context, c *whmcs.Client, serviceID int) (*Subje
 // UpdateClientAddonArgs are update_client_addon's arguments.
 type UpdateClientAddonArgs struct {
 	whmcs.UpdateClientAddonRequest
-	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to carry out that exact change."`
+	Confirmation
 }
 
 // UpdateClientAddonResult is update_client_addon's result.
@@ -221,7 +240,7 @@ func UpdateClientAddon(deps *Deps) Tool {
 		changes := changesOf(call)
 		delete(changes, "id")
 		return deps.Gate.Run(ctx, &Operation{
-			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, ConfirmationToken: args.ConfirmationToken,
+			Kind: OpUpdate, Tool: spec.Name, Request: req, Args: call, Confirmation: args.Confirmation,
 			Changes: changes, Fields: touched(changes), Effects: spec.Effects, PriceField: "recurring",
 			ReadBack: fmt.Sprintf("the addon back with %s (client addon id %d)", nameGetClientsAddons, call.ID),
 			Subject: func(ctx context.Context) (*Subject, error) {
@@ -261,7 +280,7 @@ func findAddon(ctx context.Context, c *whmcs.Client, id int) (*whmcs.ClientAddon
 // UpgradeProductArgs are upgrade_product's arguments.
 type UpgradeProductArgs struct {
 	whmcs.UpgradeProductRequest
-	ConfirmationToken string `json:"confirmation_token,omitempty" jsonschema_description:"Token from a confirmation_required result, to place that exact upgrade."`
+	Confirmation
 }
 
 // JSONSchemaExtend describes the values of configoptions.
@@ -305,7 +324,7 @@ func UpgradeProduct(deps *Deps) Tool {
 		bound := call
 		bound.CalcOnly = false // a quote's token, where tokens confirm, confirms the real upgrade
 		return deps.Gate.Run(ctx, &Operation{
-			Kind: kind, Tool: spec.Name, Request: req, Args: bound, ConfirmationToken: args.ConfirmationToken,
+			Kind: kind, Tool: spec.Name, Request: req, Args: bound, Confirmation: args.Confirmation,
 			ReadBack: serviceReadBack(call.ServiceID),
 			Subject: func(ctx context.Context) (*Subject, error) {
 				return serviceSubject(ctx, deps.WHMCS, call.ServiceID)

@@ -73,6 +73,12 @@ type Record struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Reply is WHMCS's reply or error message; Append redacts secrets.
 	Reply any `json:"whmcs,omitempty"`
+	// ApprovalID identifies the approval request involved, if any;
+	// Approver names the member of staff who decided it, and Reason is what
+	// they wrote.
+	ApprovalID string `json:"approval_id,omitempty"`
+	Approver   string `json:"approver,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	// Prev is the hex SHA-256 of the previous line's bytes (without its
 	// newline); GenesisPrev for the first record. Append sets it.
 	Prev string `json:"prev"`
