@@ -113,7 +113,6 @@ func WellFormedApprovalID(s string) bool {
 	return err == nil && !strings.ContainsAny(s, "\r\n")
 }
 
-
 // memoryApprovals is an ApprovalStore in the memory of one process.
 type memoryApprovals struct {
 	mu    sync.Mutex
