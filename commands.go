@@ -64,14 +64,14 @@ func newApp(s *settings, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, closePolicy, err := s.policy(log, st)
+	wc, stop, err := s.connect(log)
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	wc, stop, err := s.connect(log)
+	pol, closePolicy, err := s.policy(log, st, wc)
 	if err != nil {
-		closePolicy()
+		stop()
 		st.close()
 		return nil, err
 	}

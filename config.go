@@ -17,6 +17,7 @@ import (
 	"github.com/whmcs-mcp/whmcs-mcp/internal/redisstore"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
@@ -35,6 +36,8 @@ type settings struct {
 	instance   string
 	logLevel   string
 	logFormat  string
+	// approvalsURL is the approval pages' address, for approval_url.
+	approvalsURL string
 }
 
 // bind registers the shared flags on fs, with defaults from the environment.
@@ -49,6 +52,7 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	fs.StringVar(&s.statePath, "state", os.Getenv("WHMCS_MCP_STATE"), "confirmation ledger: an SQLite file (confirmations survive a restart and work across `call`s), or redis://[:password@]host:port/db (rediss:// for TLS) shared by replicas, with the HTTP rate limits (env WHMCS_MCP_STATE); default: in memory")
 	fs.StringVar(&s.instance, "instance", envOr("WHMCS_MCP_INSTANCE", hostname()), "this server's name in the audit log, to tell replicas apart (env WHMCS_MCP_INSTANCE)")
 	fs.StringVar(&s.auditPath, "audit-log", os.Getenv("WHMCS_MCP_AUDIT_LOG"), "append-only audit log file, JSON Lines (env WHMCS_MCP_AUDIT_LOG); default: none")
+	fs.StringVar(&s.approvalsURL, "approvals-url", os.Getenv("WHMCS_MCP_APPROVALS_URL"), "the approval pages' address as approvers reach them, e.g. https://mcp.example.com/approvals, given to the agent as approval_url (env WHMCS_MCP_APPROVALS_URL); default with --http: this server's own /approvals")
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format on stderr: text or json")
 }
@@ -143,9 +147,10 @@ func (s *settings) openState(log *slog.Logger) (*state, error) {
 	return &state{ledger: fl, close: func() { fl.Close() }}, nil
 }
 
-// policy loads the policy file and opens the audit log; confirmations go
-// to st's ledger.
-func (s *settings) policy(log *slog.Logger, st *state) (*policy.Policy, func(), error) {
+// policy loads the policy file and opens the audit log; confirmations and
+// approval requests go to st's ledger, and approval requests are re-read
+// from wc.
+func (s *settings) policy(log *slog.Logger, st *state, wc *whmcs.Client) (*policy.Policy, func(), error) {
 	file, err := policy.Load(s.policyPath)
 	if err != nil {
 		return nil, nil, err
@@ -165,7 +170,8 @@ func (s *settings) policy(log *slog.Logger, st *state) (*policy.Policy, func(), 
 	} else {
 		log.Warn("no audit log configured (--audit-log or WHMCS_MCP_AUDIT_LOG): changes are not recorded")
 	}
-	p, err := policy.New(file, policy.Options{Ledger: st.ledger, Audit: auditLog, Logger: log, Instance: s.instance})
+	p, err := policy.New(file, policy.Options{Ledger: st.ledger, Audit: auditLog, Logger: log, Instance: s.instance,
+		ApprovalURL: s.approvalsURL, Operations: tools.Operations(wc)})
 	if err != nil {
 		auditLog.Close()
 		return nil, nil, err

@@ -142,16 +142,6 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	if err := h.check(); err != nil {
 		return err
 	}
-	a, err := newApp(s, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	file := a.policy.File()
-	auth, err := policy.NewAuthenticator(file, os.Getenv("WHMCS_MCP_TOKEN"))
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", h.addr)
 	if err != nil {
 		return err
@@ -161,6 +151,20 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 	scheme := "http"
 	if h.tlsCert != "" {
 		scheme = "https"
+	}
+	if s.approvalsURL == "" {
+		s.approvalsURL = scheme + "://" + ln.Addr().String() + httpserver.PathApprovals
+	}
+	a, err := newApp(s, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	file := a.policy.File()
+	fullAccess := os.Getenv("WHMCS_MCP_TOKEN")
+	auth, err := policy.NewAuthenticator(file, fullAccess)
+	if err != nil {
+		return err
 	}
 	verifier, err := h.oauthVerifier(ctx, auth, ln, scheme)
 	if err != nil {
@@ -195,7 +199,8 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		MaxBodyBytes: h.maxBody, ShutdownTimeout: h.shutdownTimeout,
 		MaxConns: h.maxConns, MaxConnsPerAddr: h.maxConnsPerAddr,
 		TLSCertFile: h.tlsCert, TLSKeyFile: h.tlsKey,
-		Logger: a.log,
+		Approvals: approvalPages(a, auth, scheme == "https"),
+		Logger:    a.log,
 	})
 	if err != nil {
 		return err

@@ -39,11 +39,13 @@ Usage:
   whmcs-mcp check                   test the WHMCS connection, credentials and API permissions
   whmcs-mcp audit verify FILE       check the audit log's hash chain
   whmcs-mcp token [NAME]            make a bearer token and its policy file entry
+  whmcs-mcp approvals --listen ADDR --state FILE|redis://...
+                                    serve the approval pages alone (for MCP on stdio)
   whmcs-mcp version                 print the version
 
 Environment (flags override): WHMCS_URL, WHMCS_IDENTIFIER, WHMCS_SECRET,
 WHMCS_ACCESS_KEY, WHMCS_TIMEOUT, WHMCS_MCP_POLICY, WHMCS_MCP_AUDIT_LOG,
-WHMCS_MCP_STATE, WHMCS_MCP_INSTANCE; over HTTP also WHMCS_MCP_TOKEN, WHMCS_MCP_HTTP,
+WHMCS_MCP_STATE, WHMCS_MCP_INSTANCE, WHMCS_MCP_APPROVALS_URL; over HTTP also WHMCS_MCP_TOKEN, WHMCS_MCP_HTTP,
 WHMCS_MCP_ALLOWED_ORIGINS, WHMCS_MCP_TLS_CERT, WHMCS_MCP_TLS_KEY,
 WHMCS_MCP_RATE_LIMIT, WHMCS_MCP_RATE_BURST.
 Run 'whmcs-mcp COMMAND -h' for a command's flags.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = auditCommand(rest, stdout, stderr)
 	case "token":
 		err = tokenCommand(rest, stdout, stderr)
+	case "approvals":
+		err = approvalsCommand(ctx, rest, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "whmcs-mcp", version)
 	case "help":

@@ -50,6 +50,8 @@ const (
 	PathMessage = "/message"
 	// PathHealth answers load balancers, without authentication.
 	PathHealth = "/healthz"
+	// PathApprovals serves the approval pages, when Options.Approvals is set.
+	PathApprovals = "/approvals"
 )
 
 // Defaults of Options left zero.
@@ -166,6 +168,10 @@ type Options struct {
 	// before its token is looked at.
 	AuthFailureRate  rate.Limit
 	AuthFailureBurst int
+	// Approvals, if set, serves the approval pages at /approvals: outside
+	// the MCP endpoint's authentication and origin check, with their own
+	// sign-in (see package approvalweb); the connection bounds still apply.
+	Approvals http.Handler
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// Logger receives refusals (at warn), the shutdown's progress and
@@ -272,6 +278,10 @@ func New(opts Options) (*Server, error) {
 	mux.Handle(PathMCP, s.guard(transportStreamable, s.streamable))
 	mux.Handle(PathSSE, s.guard(transportSSEStream, s.sse.SSEHandler()))
 	mux.Handle(PathMessage, s.guard(transportSSEMessage, s.sse.MessageHandler()))
+	if opts.Approvals != nil {
+		mux.Handle(PathApprovals, opts.Approvals)
+		mux.Handle(PathApprovals+"/", opts.Approvals)
+	}
 	s.handler = mux
 	return s, nil
 }

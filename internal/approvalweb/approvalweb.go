@@ -1,0 +1,487 @@
+// Package approvalweb serves the approval pages: where a member of staff
+// signs in with their approver token, sees the changes that wait for an
+// approval, and approves or rejects them. Neither the model nor the MCP
+// host can answer here: the pages take no MCP credential, and every
+// decision needs a signed-in approver, a same-origin form and its CSRF
+// token.
+//
+// Pages are rendered on the server (html/template), work without
+// JavaScript and on a phone. Every response forbids framing and scripts
+// (Content-Security-Policy, X-Frame-Options), and is not cached.
+// Sessions live in this process' memory.
+package approvalweb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/whmcs-mcp/whmcs-mcp/policy"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
+)
+
+// Paths served.
+const (
+	// PathApprovals lists the requests; PathApprovals+"/{id}" shows one.
+	PathApprovals = "/approvals"
+	pathSignIn    = PathApprovals + "/sign-in"
+	pathSignOut   = PathApprovals + "/sign-out"
+	pathStyle     = PathApprovals + "/style.css"
+)
+
+// Defaults.
+const (
+	// DefaultSessionTTL is how long a sign-in lasts.
+	DefaultSessionTTL = 12 * time.Hour
+	// maxSessions bounds the sessions kept: the oldest go first.
+	maxSessions = 1000
+	// signInBurst failed sign-ins an address may make at once, then one
+	// every signInEvery.
+	signInBurst = 10
+	signInEvery = 10 * time.Second
+	// maxFormBytes bounds a form's body.
+	maxFormBytes = 16 << 10
+)
+
+// contentSecurityPolicy allows the page's own stylesheet and forms, and
+// nothing else: no script, no frame, no other origin.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Approvals is what the pages read and decide; *policy.Policy implements it.
+type Approvals interface {
+	ApprovalRequests(ctx context.Context) ([]*policy.Approval, error)
+	ApprovalRequest(ctx context.Context, id string) (*policy.Approval, error)
+	LivePreview(ctx context.Context, a *policy.Approval) (*tools.Preview, string, error)
+	Decide(ctx context.Context, id, approver string, approve bool, reason string) (*policy.Approval, error)
+	SignIn(token string) (string, bool)
+}
+
+// Options configure the pages.
+type Options struct {
+	Approvals Approvals
+	// IsMCPToken reports whether a token is an MCP principal's bearer
+	// token: such a token never signs in, even if it were an approver's.
+	IsMCPToken func(token string) bool
+	// Secure marks the cookies Secure (and __Host-): set it when the pages
+	// are served over TLS, directly or behind a TLS-terminating proxy.
+	Secure bool
+	// SessionTTL is how long a sign-in lasts (0 = DefaultSessionTTL).
+	SessionTTL time.Duration
+	Logger     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the approval pages under PathApprovals.
+type Handler struct {
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
+	sessions *sessions
+	failures *failureBudget
+	csrf     *http.CrossOriginProtection
+}
+
+//go:embed templates/*.html templates/style.css
+var assets embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"describe": tools.Describe,
+	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+}).ParseFS(assets, "templates/*.html"))
+
+// New returns the pages' handler.
+func New(opts Options) *Handler {
+	h := &Handler{opts: opts, log: opts.Logger, now: opts.Now, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	ttl := opts.SessionTTL
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	h.sessions = &sessions{byID: map[string]*session{}, ttl: ttl, now: h.now}
+	h.failures = &failureBudget{limiters: map[string]*rate.Limiter{}}
+	h.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.log.Warn("approval pages: cross-site request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		h.plain(w, http.StatusForbidden, "Refused: a cross-site request. Use the form on this site.")
+	}))
+	h.mux.HandleFunc("GET "+pathStyle, h.style)
+	h.mux.HandleFunc("GET "+pathSignIn, h.signInForm)
+	h.mux.HandleFunc("POST "+pathSignIn, h.signIn)
+	h.mux.HandleFunc("POST "+pathSignOut, h.signOut)
+	h.mux.HandleFunc("GET "+PathApprovals, h.list)
+	h.mux.HandleFunc("GET "+PathApprovals+"/{$}", h.list)
+	h.mux.HandleFunc("GET "+PathApprovals+"/{id}", h.detail)
+	h.mux.HandleFunc("POST "+PathApprovals+"/{id}", h.decide)
+	return h
+}
+
+// ServeHTTP serves a page with the headers every page carries; POSTs must
+// come from the pages' own origin.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Cache-Control", "no-store")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	h.csrf.Handler(h.mux).ServeHTTP(w, r)
+}
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	Approver string
+	CSRF     string
+	Error    string
+	Notice   string
+	// list
+	Pending, Recent []*policy.Approval
+	// detail
+	Request *policy.Approval
+	Live    *tools.Preview
+	Changed string
+	LiveErr string
+	Own     bool
+	CanAct  bool
+	// sign-in
+	Next string
+}
+
+func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, name, p); err != nil {
+		h.log.Error("approval pages: rendering failed", "page", name, "err", err)
+	}
+}
+
+func (h *Handler) plain(w http.ResponseWriter, status int, msg string) {
+	h.render(w, status, "message.html", &page{Title: http.StatusText(status), Error: msg})
+}
+
+func (h *Handler) style(w http.ResponseWriter, _ *http.Request) {
+	css, _ := assets.ReadFile("templates/style.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	_, _ = w.Write(css)
+}
+
+// signInCookie carries the sign-in form's CSRF token (double submit):
+// the form's hidden field must match it.
+func (h *Handler) cookieName(base string) string {
+	if h.opts.Secure {
+		return "__Host-whmcs-mcp-" + base
+	}
+	return "whmcs-mcp-" + base
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, base, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(base), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: h.opts.Secure, SameSite: http.SameSiteStrictMode})
+}
+
+func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
+	token := randomToken()
+	h.setCookie(w, "signin", token, 900)
+	h.render(w, http.StatusOK, "signin.html", &page{Title: "Sign in", CSRF: token, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
+	addr := clientAddr(r)
+	if !h.failures.allowed(addr) {
+		w.Header().Set("Retry-After", "10")
+		h.plain(w, http.StatusTooManyRequests, "Too many failed sign-ins from your address; wait a little and try again.")
+		return
+	}
+	cookie, err := r.Cookie(h.cookieName("signin"))
+	if err := r.ParseForm(); err != nil {
+		h.plain(w, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	retry := func(status int, msg string) {
+		token := randomToken()
+		h.setCookie(w, "signin", token, 900)
+		h.render(w, status, "signin.html", &page{Title: "Sign in", CSRF: token, Error: msg, Next: next})
+	}
+	if err != nil || !sameSecret(cookie.Value, r.PostForm.Get("csrf")) {
+		retry(http.StatusForbidden, "The form expired or was not sent from this page; sign in again.")
+		return
+	}
+	token := strings.TrimSpace(r.PostForm.Get("token"))
+	if h.opts.IsMCPToken != nil && h.opts.IsMCPToken(token) {
+		h.failures.failed(addr)
+		h.log.Warn("approval pages: sign-in with an MCP principal's bearer token refused", "addr", addr)
+		retry(http.StatusUnauthorized, "This is an MCP client's bearer token, not an approver's: approvers sign in with a token of their own.")
+		return
+	}
+	name, ok := h.opts.Approvals.SignIn(token)
+	if !ok {
+		h.failures.failed(addr)
+		h.log.Warn("approval pages: sign-in refused: not an approver's token", "addr", addr)
+		retry(http.StatusUnauthorized, "That is not an approver's token.")
+		return
+	}
+	s := h.sessions.create(name)
+	h.setCookie(w, "signin", "", -1)
+	h.setCookie(w, "session", s.id, int(h.sessions.ttl/time.Second))
+	h.log.Info("approval pages: approver signed in", "approver", name, "addr", addr)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if s := h.session(r); s != nil && h.formCSRF(r, s) {
+		h.sessions.remove(s.id)
+	}
+	h.setCookie(w, "session", "", -1)
+	http.Redirect(w, r, pathSignIn, http.StatusSeeOther)
+}
+
+// session returns the signed-in approver's session, or nil.
+func (h *Handler) session(r *http.Request) *session {
+	c, err := r.Cookie(h.cookieName("session"))
+	if err != nil {
+		return nil
+	}
+	return h.sessions.get(c.Value)
+}
+
+// requireSession returns the session, or redirects to the sign-in form.
+func (h *Handler) requireSession(w http.ResponseWriter, r *http.Request) *session {
+	s := h.session(r)
+	if s == nil {
+		http.Redirect(w, r, pathSignIn+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+	}
+	return s
+}
+
+// formCSRF reports whether a parsed POST carries the session's CSRF token.
+func (h *Handler) formCSRF(r *http.Request, s *session) bool {
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	return sameSecret(s.csrf, r.PostForm.Get("csrf"))
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	s := h.requireSession(w, r)
+	if s == nil {
+		return
+	}
+	all, err := h.opts.Approvals.ApprovalRequests(r.Context())
+	if err != nil {
+		h.log.Error("approval pages: the approval store cannot be read", "err", err)
+		h.plain(w, http.StatusServiceUnavailable, "The approval requests cannot be read now; try again shortly.")
+		return
+	}
+	p := &page{Title: "Approvals", Approver: s.approver, CSRF: s.csrf}
+	now := h.now()
+	for _, a := range all {
+		if a.Open(now) {
+			p.Pending = append(p.Pending, a)
+		} else {
+			p.Recent = append(p.Recent, a)
+		}
+	}
+	h.render(w, http.StatusOK, "list.html", p)
+}
+
+func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
+	s := h.requireSession(w, r)
+	if s == nil {
+		return
+	}
+	h.showRequest(w, r, s, http.StatusOK, "", "")
+}
+
+// showRequest renders request {id}, its preview re-read live from WHMCS.
+func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, s *session, status int, notice, problem string) {
+	a, err := h.opts.Approvals.ApprovalRequest(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, policy.ErrApprovalNotFound):
+		h.plain(w, http.StatusNotFound, "No such approval request.")
+		return
+	case err != nil:
+		h.log.Error("approval pages: the approval store cannot be read", "err", err)
+		h.plain(w, http.StatusServiceUnavailable, "The approval request cannot be read now; try again shortly.")
+		return
+	}
+	p := &page{Title: "Approval request", Approver: s.approver, CSRF: s.csrf, Request: a, Notice: notice, Error: problem,
+		Own: a.Principal == s.approver}
+	if a.Open(h.now()) {
+		live, changed, err := h.opts.Approvals.LivePreview(r.Context(), a)
+		if err != nil {
+			p.LiveErr = err.Error()
+		}
+		p.Live, p.Changed = live, changed
+		p.CanAct = !p.Own
+	}
+	h.render(w, status, "detail.html", p)
+}
+
+func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	if s == nil {
+		h.plain(w, http.StatusUnauthorized, "Sign in first: only an approver can decide.")
+		return
+	}
+	if !h.formCSRF(r, s) {
+		h.log.Warn("approval pages: a decision without the session's CSRF token refused", "approver", s.approver)
+		h.plain(w, http.StatusForbidden, "Refused: the form's security token is missing or wrong. Reload the page and try again.")
+		return
+	}
+	var approve bool
+	switch r.PostForm.Get("decision") {
+	case "approve":
+		approve = true
+	case "reject":
+	default:
+		h.plain(w, http.StatusBadRequest, "Choose Approve or Reject.")
+		return
+	}
+	a, err := h.opts.Approvals.Decide(r.Context(), r.PathValue("id"), s.approver, approve, r.PostForm.Get("reason"))
+	var refused *policy.ApprovalError
+	switch {
+	case errors.Is(err, policy.ErrApprovalNotFound):
+		h.plain(w, http.StatusNotFound, "No such approval request.")
+	case errors.As(err, &refused):
+		h.showRequest(w, r, s, http.StatusConflict, "", refused.Reason)
+	case err != nil:
+		h.log.Error("approval pages: the decision could not be recorded", "err", err)
+		h.showRequest(w, r, s, http.StatusServiceUnavailable, "", "The decision could not be recorded; nothing was decided. Try again shortly.")
+	default:
+		h.showRequest(w, r, s, http.StatusOK, "You "+a.Status+" this request.", "")
+	}
+}
+
+// safeNext keeps a post-sign-in redirect on the approval pages.
+func safeNext(next string) string {
+	if next == PathApprovals || (strings.HasPrefix(next, PathApprovals+"/") && policy.WellFormedApprovalID(strings.TrimPrefix(next, PathApprovals+"/"))) {
+		return next
+	}
+	return PathApprovals
+}
+
+// clientAddr is the request's remote IP.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func sameSecret(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// randomToken returns 32 random bytes, base64url.
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// session is one signed-in approver.
+type session struct {
+	id, approver, csrf string
+	expires            time.Time
+}
+
+// sessions are the signed-in approvers, in memory.
+type sessions struct {
+	mu   sync.Mutex
+	byID map[string]*session
+	ttl  time.Duration
+	now  func() time.Time
+}
+
+func (ss *sessions) create(approver string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	if len(ss.byID) >= maxSessions {
+		var oldest *session
+		for id, s := range ss.byID {
+			if now.After(s.expires) {
+				delete(ss.byID, id)
+			} else if oldest == nil || s.expires.Before(oldest.expires) {
+				oldest = s
+			}
+		}
+		if len(ss.byID) >= maxSessions && oldest != nil {
+			delete(ss.byID, oldest.id)
+		}
+	}
+	s := &session{id: randomToken(), approver: approver, csrf: randomToken(), expires: now.Add(ss.ttl)}
+	ss.byID[s.id] = s
+	return s
+}
+
+func (ss *sessions) get(id string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[id]
+	if s == nil || !ss.now().Before(s.expires) {
+		return nil
+	}
+	return s
+}
+
+func (ss *sessions) remove(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, id)
+}
+
+// failureBudget bounds failed sign-ins per address, as the MCP endpoint
+// bounds wrong bearer tokens.
+type failureBudget struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+func (f *failureBudget) limiter(addr string) *rate.Limiter {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.limiters[addr]
+	if l == nil {
+		if len(f.limiters) >= 10_000 {
+			for k, v := range f.limiters {
+				if v.Tokens() >= signInBurst {
+					delete(f.limiters, k)
+				}
+			}
+		}
+		l = rate.NewLimiter(rate.Every(signInEvery), signInBurst)
+		f.limiters[addr] = l
+	}
+	return l
+}
+
+// allowed reports whether addr has failures left.
+func (f *failureBudget) allowed(addr string) bool { return f.limiter(addr).Tokens() >= 1 }
+
+// failed spends one of addr's failures.
+func (f *failureBudget) failed(addr string) { f.limiter(addr).Allow() }
