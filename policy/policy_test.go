@@ -55,7 +55,8 @@ func newWorld(t *testing.T, file *policy.File) *world {
 		file = policy.Default()
 	}
 	file.Confirmation = policy.ConfirmToken
-	p, err := policy.New(file, policy.Options{Audit: log, Now: clk.Now})
+	p, err := policy.New(file, policy.Options{Audit: log, Now: clk.Now, Operations: tools.Operations(c),
+		ApprovalURL: "https://mcp.example.com/approvals"})
 	if err != nil {
 		t.Fatal(err)
 	}
