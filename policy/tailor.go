@@ -47,8 +47,36 @@ func (p *Policy) Tailor(t mcp.Tool) mcp.Tool {
 	default:
 		notes = append(notes, "The user is asked in the same call where the client can ask; otherwise a preview with a confirmation_token comes back, to use only after the user agrees.")
 	}
+	if note := p.approvalNote(spec); note != "" {
+		notes = append(notes, note)
+	}
 	t.Description += " " + strings.Join(notes, " ")
 	return t
+}
+
+// approvalNote says which of the tool's changes need a member of staff's
+// approval, and what the model does then; "" when none do.
+func (p *Policy) approvalNote(spec tools.Spec) string {
+	r := &p.file.Approvals.Require
+	var which []string
+	if slices.Contains(r.Tools, spec.Name) {
+		which = append(which, "every guarded change")
+	} else {
+		if len(r.Statuses) > 0 && spec.Effects != nil {
+			which = append(which, "a change of status to "+strings.Join(r.Statuses, " or "))
+		}
+		if r.UpgradePriceAbove != nil && spec.Effects == nil {
+			which = append(which, fmt.Sprintf("an upgrade quoted above %.2f", *r.UpgradePriceAbove))
+		}
+		if len(r.Principals) > 0 {
+			which = append(which, "every guarded change asked for by "+strings.Join(r.Principals, ", "))
+		}
+	}
+	if len(which) == 0 {
+		return ""
+	}
+	return "Here, " + strings.Join(which, "; ") + " needs a member of staff's approval instead: the result is approval_required with approval_url and approval_id, and nothing changes. " +
+		"Tell the user it waits for staff; later call again with the same arguments plus approval_id to learn the decision (pending, rejected with a reason, expired) and, once approved, to carry it out."
 }
 
 // specs are the tools' declarations by name.

@@ -94,3 +94,48 @@ func TestEitherSpellingOfABillingCycle(t *testing.T) {
 		t.Errorf("an unknown cycle: %s", text)
 	}
 }
+
+func TestDescriptionsSayWhatNeedsAnApproval(t *testing.T) {
+	w := newTrustWorld(t)
+	file, err := policy.Parse([]byte(`
+allowed_statuses: [Active, Suspended, Terminated]
+approvals:
+  require:
+    statuses: [Terminated]
+    upgrade_price_above: 20
+  approvers:
+    - name: alice
+      token_sha256: `+policy.TokenSHA256(strings.Repeat("a", 40))+`
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.connect(w.server(file), nil)
+	list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"update_client_product": "a change of status to Terminated needs a member of staff's approval",
+		"update_client_addon":   "a change of status to Terminated needs a member of staff's approval",
+		"upgrade_product":       "an upgrade quoted above 20.00 needs a member of staff's approval",
+	}
+	for _, tool := range list.Tools {
+		phrase, isWrite := want[tool.Name]
+		if !isWrite {
+			if strings.Contains(tool.Description, "approval") {
+				t.Errorf("the read %s mentions approvals: %s", tool.Name, tool.Description)
+			}
+			continue
+		}
+		for _, p := range []string{phrase, "approval_url", "approval_id"} {
+			if !strings.Contains(tool.Description, p) {
+				t.Errorf("%s's description does not say %q: %s", tool.Name, p, tool.Description)
+			}
+		}
+		delete(want, tool.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("write tools not listed: %v", want)
+	}
+}
