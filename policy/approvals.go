@@ -13,6 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
 	"github.com/whmcs-mcp/whmcs-mcp/tools"
 )
@@ -77,14 +80,71 @@ func (p *Policy) requestApproval(ctx context.Context, c *call, pv *previewed, ru
 	}
 	p.recordApproval(c, a, "approval_requested", "approval_required: "+rule, "", "")
 	p.notify(a)
-	message := fmt.Sprintf(nextApproval, rule)
+	if p.approvalURL != "" && clientCanOpenURL(ctx) {
+		// The host shows the page's address to its user; the answer
+		// comes back to approvalShown. The request waits either way.
+		params := mcp.ElicitationParams{
+			Mode: mcp.ElicitationModeURL, ElicitationID: a.ID, URL: p.ApprovalURL(a.ID),
+			Message: "A member of staff must approve this change before it is made: " + a.Preview.Summary +
+				"\n\nOpen the approval page if you are an approver, or pass its address to one.",
+		}
+		return server.NewInputRequestBuilder(a.ID).Elicit(approvalKey, params).ToolResult(), nil
+	}
+	return p.approvalRequired(a), nil
+}
+
+// approvalKey names the URL elicitation of an approval request.
+const approvalKey = "approval"
+
+// approvalRequired is the result that tells the model a change waits for
+// request a's approval.
+func (p *Policy) approvalRequired(a *Approval) *tools.WriteStatus {
+	message := fmt.Sprintf(nextApproval, a.Rule)
 	if p.approvalURL == "" {
-		message = fmt.Sprintf(nextApprovalNoURL, rule, a.ID)
+		message = fmt.Sprintf(nextApprovalNoURL, a.Rule, a.ID)
 	}
 	return &tools.WriteStatus{
-		Status: tools.StatusApprovalRequired, Message: message, Preview: pv.preview,
+		Status: tools.StatusApprovalRequired, Message: message, Preview: a.Preview,
 		ApprovalID: a.ID, ApprovalURL: p.ApprovalURL(a.ID), ExpiresAt: a.Expires.UTC().Format(time.RFC3339),
-	}, nil
+	}
+}
+
+// approvalShown ends the URL elicitation of request id: whatever the user
+// answered, the change waits for the approval, and the model is told so.
+func (p *Policy) approvalShown(ctx context.Context, c *call, id string) (any, error) {
+	a, err := p.approvals.Approval(ctx, id)
+	if err != nil {
+		p.log.Error("the approval store cannot be read", "err", err)
+		return nil, p.refuse(c, "", ErrLedgerUnavailable.Error())
+	}
+	if a == nil || !WellFormedApprovalID(id) {
+		return nil, p.refuse(c, "", "the request state is not one this server issued; call again without it")
+	}
+	if reason := p.approvalMismatch(c, a); reason != "" {
+		return nil, p.refuse(c, "", reason+"; call again without the request state")
+	}
+	return p.approvalRequired(a), nil
+}
+
+// clientCanOpenURL reports whether the caller's MCP client can show its
+// user a URL (URL-mode elicitation): per request from protocol 2026-07-28
+// on, per session before.
+func clientCanOpenURL(ctx context.Context) bool {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		caps := info.ClientCapabilities
+		return caps != nil && caps.Elicitation != nil && caps.Elicitation.URL != nil
+	}
+	session := server.ClientSessionFromContext(ctx)
+	withInfo, ok := session.(server.SessionWithClientInfo)
+	if !ok {
+		return false
+	}
+	caps := withInfo.GetClientCapabilities()
+	if caps.Elicitation == nil || caps.Elicitation.URL == nil {
+		return false
+	}
+	_, ok = session.(server.SessionWithElicitation)
+	return ok
 }
 
 // ApprovalURL is the page of approval request id, or "" when the pages'

@@ -194,6 +194,8 @@ func (p *Policy) Run(ctx context.Context, op *tools.Operation) (any, error) {
 		return p.confirmWithApproval(ctx, c)
 	case op.ConfirmationToken != "":
 		return p.confirmWithToken(ctx, c)
+	case strings.HasPrefix(op.Request.Params.RequestState, approvalPrefix):
+		return p.approvalShown(ctx, c, op.Request.Params.RequestState)
 	case op.Request.Params.RequestState != "":
 		return p.confirmElicited(ctx, c)
 	}
