@@ -26,3 +26,8 @@ func TestFileLedger(t *testing.T) {
 	t.Cleanup(func() { a.Close(); b.Close() })
 	ledgertest.Run(t, a, b)
 }
+
+func TestMemoryApprovals(t *testing.T) {
+	s := policy.NewMemoryApprovals()
+	ledgertest.RunApprovals(t, s, s)
+}
