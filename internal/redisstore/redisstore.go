@@ -112,7 +112,8 @@ func (l ledger) Put(ctx context.Context, key string, e *policy.Entry, keep time.
 	if err != nil {
 		return err
 	}
-	if err := l.s.c.Set(ctx, l.key(key), b, time.Until(keep)).Err(); err != nil {
+	// A duration of 0 or less would make SET keep the entry for ever.
+	if err := l.s.c.Set(ctx, l.key(key), b, max(time.Until(keep), time.Millisecond)).Err(); err != nil {
 		return fmt.Errorf("%s: %w", l.s.where, err)
 	}
 	return nil

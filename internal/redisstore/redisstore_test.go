@@ -30,6 +30,20 @@ func TestRedisLedger(t *testing.T) {
 	ledgertest.Run(t, open(t, url).Ledger(), open(t, url).Ledger()) // two replicas' connections
 }
 
+// TestPutInThePastIsForgotten: an entry whose keep time has passed is not
+// kept for ever (SET with no expiry).
+func TestPutInThePastIsForgotten(t *testing.T) {
+	l := open(t, redistest.URL(t)).Ledger()
+	ctx := context.Background()
+	if err := l.Put(ctx, "k", &policy.Entry{Tool: "x"}, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if e, err := l.Take(ctx, "k"); e != nil || err != nil {
+		t.Errorf("Take of an entry put past its keep time: %+v %v, want nothing", e, err)
+	}
+}
+
 func TestOpenSaysWhatIsWrong(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Stop()
