@@ -55,6 +55,14 @@ func TestRedisApprovalKeys(t *testing.T) {
 	defer raw.Close()
 	prefix := "test:" + t.Name() + ":"
 	ctx := context.Background()
+	// A shared Redis (WHMCS_MCP_TEST_REDIS) may hold an earlier run's keys.
+	old, err := raw.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(old) > 0 {
+		raw.Del(ctx, old...)
+	}
 	now := time.Now()
 
 	a := &policy.Approval{ID: "apr_long", Status: policy.ApprovalPending, Created: now}
