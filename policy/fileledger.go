@@ -14,7 +14,9 @@ import (
 
 // FileLedger is a Ledger in an SQLite file, for one server that restarts
 // (or several processes on one machine, such as successive `call`s): a
-// token issued before a restart confirms after it, once.
+// token issued before a restart confirms after it, once. It is also an
+// ApprovalStore, so that the approval pages of another process (`approvals
+// --listen`) see the requests and decide them.
 type FileLedger struct {
 	db  *sql.DB
 	now func() time.Time
@@ -28,15 +30,25 @@ func OpenFileLedger(path string) (*FileLedger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("confirmation ledger %s: %w", path, err)
 	}
-	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS confirmations (
+	for _, stmt := range []string{`CREATE TABLE IF NOT EXISTS confirmations (
 		key   TEXT PRIMARY KEY,
 		entry TEXT NOT NULL,
 		spent INTEGER NOT NULL DEFAULT 0,
 		keep  INTEGER NOT NULL
-	)`)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("confirmation ledger %s: %w", path, err)
+	)`, `CREATE TABLE IF NOT EXISTS approvals (
+		id      TEXT PRIMARY KEY,
+		status  TEXT NOT NULL,
+		data    TEXT NOT NULL,
+		created INTEGER NOT NULL,
+		keep    INTEGER NOT NULL
+	)`,
+		`CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created DESC, id)`,
+		`CREATE INDEX IF NOT EXISTS approvals_keep ON approvals (keep)`,
+	} {
+		if _, err = db.Exec(stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("confirmation ledger %s: %w", path, err)
+		}
 	}
 	return &FileLedger{db: db, now: time.Now}, nil
 }
@@ -77,6 +89,93 @@ func (l *FileLedger) Take(ctx context.Context, key string) (*Entry, error) {
 		return nil, fmt.Errorf("confirmation ledger: an unreadable entry: %w", err)
 	}
 	return &e, nil
+}
+
+// The approvals table keeps each request's JSON in data, its status beside
+// it for the compare-and-set of UpdateApproval, and created and keep in
+// unix microseconds.
+
+// PutApproval implements ApprovalStore; it also forgets requests past
+// their keep time. An id already stored is an error: a request is never
+// replaced but by UpdateApproval.
+func (l *FileLedger) PutApproval(ctx context.Context, a *Approval, keep time.Time) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if _, err := l.db.ExecContext(ctx, `DELETE FROM approvals WHERE keep < ?`, l.now().UnixMicro()); err != nil {
+		return err
+	}
+	_, err = l.db.ExecContext(ctx, `INSERT INTO approvals (id, status, data, created, keep) VALUES (?, ?, ?, ?, ?)`,
+		a.ID, a.Status, string(b), a.Created.UnixMicro(), keep.UnixMicro())
+	return err
+}
+
+// Approval implements ApprovalStore.
+func (l *FileLedger) Approval(ctx context.Context, id string) (*Approval, error) {
+	var raw string
+	err := l.db.QueryRowContext(ctx, `SELECT data FROM approvals WHERE id = ? AND keep >= ?`, id, l.now().UnixMicro()).Scan(&raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return decodeStoredApproval(raw)
+}
+
+// UpdateApproval implements ApprovalStore with one UPDATE conditioned on
+// the status, so that of concurrent updates, in any number of processes,
+// one wins.
+func (l *FileLedger) UpdateApproval(ctx context.Context, a *Approval, from string) (bool, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return false, err
+	}
+	res, err := l.db.ExecContext(ctx, `UPDATE approvals SET status = ?, data = ? WHERE id = ? AND status = ? AND keep >= ?`,
+		a.Status, string(b), a.ID, from, l.now().UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Approvals implements ApprovalStore.
+func (l *FileLedger) Approvals(ctx context.Context, limit int) ([]*Approval, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT data FROM approvals WHERE keep >= ? ORDER BY created DESC, id LIMIT ?`, l.now().UnixMicro(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Approval
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		a, err := decodeStoredApproval(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	SortApprovals(out) // the same order as the other stores among equal microseconds
+	return out, nil
+}
+
+func decodeStoredApproval(raw string) (*Approval, error) {
+	a, err := DecodeApproval([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("approval store: an unreadable request: %w", err)
+	}
+	return a, nil
 }
 
 // Close closes the file.

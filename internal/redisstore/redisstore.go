@@ -1,6 +1,7 @@
 // Package redisstore keeps what several replicas of the server must share
-// in Redis: the confirmation ledger (policy.Ledger) and the per-principal
-// rate limits (httpserver.RateLimiter).
+// in Redis: the confirmation ledger (policy.Ledger), the staff approval
+// requests (policy.ApprovalStore) and the per-principal rate limits
+// (httpserver.RateLimiter).
 //
 // Single use rests on one atomic command: a token's entry is taken with
 // SET key "spent" XX KEEPTTL GET, which returns the entry and leaves a
@@ -99,10 +100,13 @@ func redacted(raw string) string {
 	return u.Redacted()
 }
 
-// Ledger returns the confirmation ledger kept in Redis.
+// Ledger returns the confirmation ledger kept in Redis. It is also the
+// policy.ApprovalStore of the approval requests.
 func (s *Store) Ledger() policy.Ledger { return ledger{s} }
 
 type ledger struct{ s *Store }
+
+var _ policy.ApprovalStore = ledger{}
 
 func (l ledger) key(k string) string { return l.s.prefix + "confirm:" + k }
 
@@ -112,7 +116,8 @@ func (l ledger) Put(ctx context.Context, key string, e *policy.Entry, keep time.
 	if err != nil {
 		return err
 	}
-	if err := l.s.c.Set(ctx, l.key(key), b, time.Until(keep)).Err(); err != nil {
+	// A duration of 0 or less would make SET keep the entry for ever.
+	if err := l.s.c.Set(ctx, l.key(key), b, max(time.Until(keep), time.Millisecond)).Err(); err != nil {
 		return fmt.Errorf("%s: %w", l.s.where, err)
 	}
 	return nil
@@ -134,6 +139,157 @@ func (l ledger) Take(ctx context.Context, key string) (*policy.Entry, error) {
 		return nil, fmt.Errorf("%s: an unreadable ledger entry: %w", l.s.where, err)
 	}
 	return &e, nil
+}
+
+func (l ledger) approvalKey(id string) string { return l.s.prefix + "approval:" + id }
+
+// approvalsIndex lists the requests by creation time (unix ms);
+// approvalsKeep lists them by keep time, to trim both when their keys have
+// expired.
+func (l ledger) approvalsIndex() string { return l.s.prefix + "approvals" }
+func (l ledger) approvalsKeep() string  { return l.s.prefix + "approvals:keep" }
+
+// putApproval stores a request that is not there yet and lists it, and
+// unlists (up to 1000) requests whose keep time is past, all at once.
+// KEYS: the request, the index, the keep index. ARGV: the JSON, its time
+// to live (ms), the id, its creation and keep times and now (unix ms).
+var putApproval = redis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+	return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[6], 'LIMIT', 0, 1000)
+if #gone > 0 then
+	redis.call('ZREM', KEYS[2], unpack(gone))
+	redis.call('ZREM', KEYS[3], unpack(gone))
+end
+return 1
+`)
+
+// updateApproval replaces request KEYS[1] with ARGV[2], keeping its time
+// to live, if its status is ARGV[1]; it returns 1 when it did.
+var updateApproval = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+	return 0
+end
+local ok, a = pcall(cjson.decode, cur)
+if not ok or type(a) ~= 'table' then
+	return redis.error_reply('an unreadable approval request')
+end
+if a['status'] ~= ARGV[1] then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+`)
+
+// PutApproval implements policy.ApprovalStore: the request expires from
+// Redis at keep. An id already stored is an error: a request is never
+// replaced but by UpdateApproval.
+func (l ledger) PutApproval(ctx context.Context, a *policy.Approval, keep time.Time) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	ttl := max(keep.Sub(now).Milliseconds(), 1)
+	stored, err := putApproval.Run(ctx, l.s.c, []string{l.approvalKey(a.ID), l.approvalsIndex(), l.approvalsKeep()},
+		b, ttl, a.ID, a.Created.UnixMilli(), keep.UnixMilli(), now.UnixMilli()).Int()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", l.s.where, err)
+	case stored != 1:
+		return fmt.Errorf("%s: approval request %s is already stored", l.s.where, a.ID)
+	}
+	return nil
+}
+
+// Approval implements policy.ApprovalStore.
+func (l ledger) Approval(ctx context.Context, id string) (*policy.Approval, error) {
+	raw, err := l.s.c.Get(ctx, l.approvalKey(id)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", l.s.where, err)
+	}
+	return l.decodeApproval(raw)
+}
+
+// UpdateApproval implements policy.ApprovalStore with one Lua script, which
+// Redis runs atomically.
+func (l ledger) UpdateApproval(ctx context.Context, a *policy.Approval, from string) (bool, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return false, err
+	}
+	n, err := updateApproval.Run(ctx, l.s.c, []string{l.approvalKey(a.ID)}, from, b).Int()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", l.s.where, err)
+	}
+	return n == 1, nil
+}
+
+// Approvals implements policy.ApprovalStore: it reads the index newest
+// first, skipping (and unlisting) the requests that have expired.
+func (l ledger) Approvals(ctx context.Context, limit int) ([]*policy.Approval, error) {
+	var out []*policy.Approval
+	var gone []string
+	seen := map[string]bool{}
+	for start := int64(0); len(out) < limit; {
+		ids, err := l.s.c.ZRevRange(ctx, l.approvalsIndex(), start, start+int64(limit-len(out))-1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.s.where, err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		start += int64(len(ids))
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = l.approvalKey(id)
+		}
+		vals, err := l.s.c.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.s.where, err)
+		}
+		for i, v := range vals {
+			raw, ok := v.(string)
+			switch {
+			case !ok:
+				gone = append(gone, ids[i])
+			case !seen[ids[i]]: // the index may shift between pages
+				seen[ids[i]] = true
+				a, err := l.decodeApproval(raw)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, a)
+			}
+		}
+	}
+	if len(gone) > 0 {
+		// Best effort: a later call or PutApproval unlists them otherwise.
+		pipe := l.s.c.Pipeline()
+		pipe.ZRem(ctx, l.approvalsIndex(), gone)
+		pipe.ZRem(ctx, l.approvalsKeep(), gone)
+		_, _ = pipe.Exec(ctx)
+	}
+	policy.SortApprovals(out) // the same order as the other stores among equal milliseconds
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (l ledger) decodeApproval(raw string) (*policy.Approval, error) {
+	a, err := policy.DecodeApproval([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: an unreadable approval request: %w", l.s.where, err)
+	}
+	return a, nil
 }
 
 // RateLimiter returns a limit of every principal's requests shared by all
