@@ -64,7 +64,7 @@ func (p *Policy) requestApproval(ctx context.Context, c *call, pv *previewed, ru
 	if err != nil {
 		return nil, err
 	}
-	now := p.now().Truncate(time.Second)
+	now := p.now()
 	a := &Approval{
 		ID: id, Status: ApprovalPending, Tool: c.op.Tool, Args: args, Arguments: arguments,
 		Caller: caller(c.principal), Principal: c.principal.Name, Subject: c.principal.Subject, OAuthClient: c.principal.ClientID,

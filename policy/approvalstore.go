@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -27,9 +28,11 @@ const (
 // approvalPrefix starts every approval id.
 const approvalPrefix = "apr_"
 
-// approvalKeep is how long a decided or expired request stays listed as
-// recent on the approval pages.
-const approvalKeep = 7 * 24 * time.Hour
+// approvalKeep is how long a request is kept after its first expiry, and
+// listed as recent on the approval pages. It must be at least
+// MaxApprovalTTL: an approval (which lives a TTL from its decision, before
+// that first expiry) must outlive its use.
+const approvalKeep = MaxApprovalTTL
 
 // Approval is one request for a staff approval: what was asked, by whom,
 // what WHMCS showed then, and what became of it. It lives in the
@@ -103,10 +106,13 @@ func newApprovalID() (string, error) {
 	return approvalPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// approvalIDLength is the length of every approval id issued.
+const approvalIDLength = len(approvalPrefix) + 24
+
 // WellFormedApprovalID reports whether s could be an approval id this
 // server issued (what the approval pages accept in their paths).
 func WellFormedApprovalID(s string) bool {
-	if len(s) > MaxTokenLength || !strings.HasPrefix(s, approvalPrefix) {
+	if len(s) != approvalIDLength || !strings.HasPrefix(s, approvalPrefix) {
 		return false
 	}
 	_, err := base64.RawURLEncoding.Strict().DecodeString(s[len(approvalPrefix):])
@@ -143,6 +149,9 @@ func (m *memoryApprovals) PutApproval(_ context.Context, a *Approval, keep time.
 		if now.After(it.keep) {
 			delete(m.items, id)
 		}
+	}
+	if _, taken := m.items[a.ID]; taken {
+		return fmt.Errorf("approval request %s exists already", a.ID)
 	}
 	m.items[a.ID] = memoryApproval{data: b, keep: keep}
 	return nil
@@ -190,8 +199,8 @@ func (m *memoryApprovals) Approvals(_ context.Context, limit int) ([]*Approval, 
 	}
 	m.mu.Unlock()
 	SortApprovals(out)
-	if len(out) > limit {
-		out = out[:limit]
+	if len(out) > max(limit, 0) {
+		out = out[:max(limit, 0)]
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
@@ -137,5 +138,48 @@ approvals:
 	}
 	if len(want) > 0 {
 		t.Errorf("write tools not listed: %v", want)
+	}
+}
+
+// urlAsker records the URL elicitations it is sent and answers accept.
+type urlAsker struct{ params []mcp.ElicitationParams }
+
+func (a *urlAsker) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	a.params = append(a.params, req.Params)
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept}}, nil
+}
+
+func TestApprovalPageIsShownThroughURLElicitation(t *testing.T) {
+	w := newTrustWorld(t)
+	file, err := policy.Parse([]byte(`
+allowed_statuses: [Active, Suspended, Terminated]
+approvals:
+  require:
+    statuses: [Terminated]
+  approvers:
+    - name: alice
+      token_sha256: `+policy.TokenSHA256(strings.Repeat("a", 40))+`
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asker := &urlAsker{}
+	c := w.connectWith(w.server(file), client.WithElicitationHandler(asker),
+		client.WithClientCapabilities(mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}, URL: &struct{}{}}}))
+	res, out, raw := call(t, c, "update_client_product", map[string]any{"serviceid": 2, "status": "Terminated"})
+	id, _ := out["approval_id"].(string)
+	if res.IsError || out["status"] != "approval_required" || id == "" {
+		t.Fatalf("result: %s", raw)
+	}
+	if len(asker.params) != 1 {
+		t.Fatalf("%d elicitations sent, want one URL elicitation", len(asker.params))
+	}
+	p := asker.params[0]
+	if p.Mode != mcp.ElicitationModeURL || p.URL != "https://mcp.example.com/approvals/"+id || p.URL != out["approval_url"] ||
+		p.ElicitationID != id || !strings.Contains(p.Message, "Terminated") {
+		t.Errorf("elicitation %+v for result %s", p, raw)
+	}
+	if w.sb.Writes() != 0 {
+		t.Errorf("%d writes", w.sb.Writes())
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/whmcs-mcp/whmcs-mcp/internal/sandboxtest"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/policy/audit"
+	"github.com/whmcs-mcp/whmcs-mcp/tools"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs/sandbox"
 )
 
@@ -53,11 +54,13 @@ func newTrustWorld(t *testing.T) *trustWorld {
 // ledger and audit log.
 func (w *trustWorld) server(file *policy.File) *server.MCPServer {
 	w.t.Helper()
-	pol, err := policy.New(file, policy.Options{Ledger: w.ledger, Audit: w.log})
+	wc := sandboxtest.Client(w.t, w.url)
+	pol, err := policy.New(file, policy.Options{Ledger: w.ledger, Audit: w.log, Operations: tools.Operations(wc),
+		ApprovalURL: "https://mcp.example.com/approvals"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	srv, err := New(Options{WHMCS: sandboxtest.Client(w.t, w.url), Gate: pol, Allowed: pol.Allowed, Tailor: pol.Tailor, Version: "test",
+	srv, err := New(Options{WHMCS: wc, Gate: pol, Allowed: pol.Allowed, Tailor: pol.Tailor, Version: "test",
 		ServerOptions: []server.ServerOption{server.WithElicitation()}})
 	if err != nil {
 		w.t.Fatal(err)

@@ -23,6 +23,7 @@ func RunApprovals(t *testing.T, a, b policy.ApprovalStore) {
 	t.Run("concurrent decisions have one winner", func(t *testing.T) { approvalOneWinner(t, a, b) })
 	t.Run("lists newest first", func(t *testing.T) { approvalsNewestFirst(t, a, b) })
 	t.Run("forgets past keep", func(t *testing.T) { approvalsForgotten(t, a, b) })
+	t.Run("never replaces a request", func(t *testing.T) { approvalNeverReplaced(t, a, b) })
 }
 
 // approval returns a pending request with every field set, made at created.
@@ -261,5 +262,22 @@ func approvalsForgotten(t *testing.T, a, b policy.ApprovalStore) {
 		if slices.Contains(ids, brief.ID) || !slices.Contains(ids, lasting.ID) || !slices.Contains(ids, later.ID) {
 			t.Errorf("Approvals after %s's keep time: %v; want %s and %s, without it", brief.ID, ids, lasting.ID, later.ID)
 		}
+	}
+}
+
+func approvalNeverReplaced(t *testing.T, a, b policy.ApprovalStore) {
+	ctx := context.Background()
+	first := approval(t, time.Now())
+	if err := a.PutApproval(ctx, first, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	second := *first
+	second.Status, second.Approver = policy.ApprovalApproved, "mallory"
+	if err := b.PutApproval(ctx, &second, time.Now().Add(time.Hour)); err == nil {
+		t.Error("a second PutApproval of the same id was taken")
+	}
+	got, err := a.Approval(ctx, first.ID)
+	if err != nil || got == nil || got.Status != policy.ApprovalPending || got.Approver != "" {
+		t.Errorf("after a second PutApproval of the same id: %+v %v", got, err)
 	}
 }
