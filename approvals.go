@@ -36,7 +36,8 @@ func approvalsCommand(ctx context.Context, args []string, stderr io.Writer) erro
 
 Serves the approval pages (/approvals) where approvers decide the changes that
 the policy's approvals section holds for them. It must share the MCP server's
-policy file and --state (an SQLite file or Redis), and should share its audit log.
+policy file and --state (an SQLite file or Redis); give it an audit log of its
+own (--audit-log): the MCP server holds a lock on its own.
 
 Flags:
 `)
