@@ -149,3 +149,21 @@ func TestGoInstall(t *testing.T) {
 		t.Errorf("the installed binary: %v %s", err, out)
 	}
 }
+
+// TestReadmeApprovalsExample parses the Staff approvals section's policy.
+func TestReadmeApprovalsExample(t *testing.T) {
+	section := readmeSection(t, "## Staff approvals")
+	start := strings.Index(section, "```yaml\n")
+	end := strings.Index(section[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml block in the README's Staff approvals section")
+	}
+	f, err := policy.Parse([]byte(section[start+8:start+8+end]), "README.md")
+	if err != nil {
+		t.Fatalf("the README's approvals example does not parse: %v", err)
+	}
+	r := f.Approvals.Require
+	if !f.Approvals.Enabled() || len(r.Statuses) != 1 || r.UpgradePriceAbove == nil || len(f.Approvals.Approvers) != 1 || f.Approvals.NotifyURL == "" {
+		t.Errorf("the README's approvals example parsed to %+v", f.Approvals)
+	}
+}
