@@ -30,7 +30,7 @@ func RunApprovals(t *testing.T, a, b policy.ApprovalStore) {
 func approval(t *testing.T, created time.Time) *policy.Approval {
 	return &policy.Approval{
 		ID: "apr_" + key(t)[:24], Status: policy.ApprovalPending,
-		Tool: "upgrade_product", Args: key(t), Arguments: json.RawMessage(`{"serviceid":7,"password":"[redacted]"}`),
+		Tool: "a_write_tool", Args: key(t), Arguments: json.RawMessage(`{"serviceid":7,"password":"[redacted]"}`),
 		Caller: `{"name":"support-bot","mode":"confirm"}`, Principal: "support-bot", Subject: "user-1", OAuthClient: "client-1",
 		Policy: "sha256:abc", Rule: "upgrade price above 50.00",
 		ClientID: 42, Label: `Hosting <b>"gold"</b> & more`,
