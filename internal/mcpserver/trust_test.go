@@ -54,6 +54,13 @@ func newTrustWorld(t *testing.T) *trustWorld {
 // ledger and audit log.
 func (w *trustWorld) server(file *policy.File) *server.MCPServer {
 	w.t.Helper()
+	srv, _ := w.serverWithPolicy(file)
+	return srv
+}
+
+// serverWithPolicy returns server's MCP server and its policy.
+func (w *trustWorld) serverWithPolicy(file *policy.File) (*server.MCPServer, *policy.Policy) {
+	w.t.Helper()
 	wc := sandboxtest.Client(w.t, w.url)
 	pol, err := policy.New(file, policy.Options{Ledger: w.ledger, Audit: w.log, Operations: tools.Operations(wc),
 		ApprovalURL: "https://mcp.example.com/approvals"})
@@ -65,7 +72,7 @@ func (w *trustWorld) server(file *policy.File) *server.MCPServer {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return srv
+	return srv, pol
 }
 
 // connect returns an initialized in-process client of srv; with a handler
