@@ -307,6 +307,12 @@ func sandboxCommand(ctx context.Context, args []string, stderr io.Writer) error 
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	log.Warn("SANDBOX: serving a demo WHMCS API with made-up data", "url", "http://"+ln.Addr().String()+"/includes/api.php",
 		"identifier", *identifier)
+	return serveUntil(ctx, srv, ln, 5*time.Second)
+}
+
+// serveUntil serves srv on ln until ctx ends, then shuts it down, giving
+// the requests in flight up to grace to finish.
+func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -314,7 +320,7 @@ func sandboxCommand(ctx context.Context, args []string, stderr io.Writer) error 
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return srv.Shutdown(shutdown)
 }
