@@ -98,6 +98,12 @@ func (p *fileParser) validateApprovals(f *File) {
 	}
 	if price := r.UpgradePriceAbove; price != nil && (math.IsNaN(*price) || math.IsInf(*price, 0) || *price < 0) {
 		p.invalid("approvals.require.upgrade_price_above", "must be a number of 0 or more, got %v", *price)
+	} else if limit := f.MaxUpgradePrice; price != nil && limit != nil && *price >= *limit {
+		bound := fmt.Sprintf("%.2f", *limit)
+		if !p.set["max_upgrade_price"] {
+			bound += ", the default"
+		}
+		p.invalid("approvals.require.upgrade_price_above", "%.2f is not below max_upgrade_price (%s), which refuses every upgrade quoted above it before anyone could approve it; set max_upgrade_price to the most an approver may approve", *price, bound)
 	}
 	known := slices.Clone(ReservedNames)
 	for _, pr := range f.Principals {

@@ -325,6 +325,8 @@ func TestApprovalsConfigErrors(t *testing.T) {
 		{"unknown principal", "approvals:\n  require:\n    principals: [nobody]\n" + approver, `approvals.require.principals[0]: "nobody" is not a principal`},
 		{"a read tool", "approvals:\n  require:\n    tools: [get_products]\n" + approver, `approvals.require.tools[0]: "get_products" is not a write tool`},
 		{"negative price", "approvals:\n  require:\n    upgrade_price_above: -1\n" + approver, "approvals.require.upgrade_price_above: must be a number of 0 or more"},
+		{"price above max_upgrade_price", "approvals:\n  require:\n    upgrade_price_above: 100\n" + approver, "approvals.require.upgrade_price_above: 100.00 is not below max_upgrade_price (50.00, the default), which refuses every upgrade quoted above it"},
+		{"price at max_upgrade_price", "max_upgrade_price: 200\napprovals:\n  require:\n    upgrade_price_above: 200\n" + approver, "approvals.require.upgrade_price_above: 200.00 is not below max_upgrade_price (200.00)"},
 		{"ttl too long", "approvals:\n  ttl: 200h\n" + approver, "approvals.ttl: must be at most 168h"},
 		{"notify_url", "approvals:\n  notify_url: hooks.example.com\n" + approver, "approvals.notify_url: want an absolute http:// or https:// URL"},
 		{"a principal's token", "approvals:\n  approvers:\n    - name: alice\n      token_sha256: " + agent + "\n", "approvals.approvers[0].token_sha256: the bearer token of principals[0]"},
