@@ -368,7 +368,7 @@ func (p *Policy) Decide(ctx context.Context, id, approver string, approve bool, 
 	case a.Status == ApprovalExpired:
 		return refuse("the request expired at " + a.Expires.UTC().Format(time.RFC3339) + "; nothing can be decided any more")
 	case a.Status != ApprovalPending:
-		return refuse(fmt.Sprintf("the request was already %s by %s", a.Status, a.Approver))
+		return refuse("the request was already " + outcomeOf(a))
 	case a.Policy != p.digest:
 		return refuse("the request was made under another policy than the one in force; reject it, and the agent may ask again")
 	case !approve && reason == "":
@@ -396,12 +396,27 @@ func (p *Policy) Decide(ctx context.Context, id, approver string, approve bool, 
 	if !ok {
 		now, _ := p.approvals.Approval(ctx, id)
 		if now != nil {
-			return refuse(fmt.Sprintf("another decision came first: the request was %s by %s", now.Status, now.Approver))
+			return refuse("another decision came first: the request was " + outcomeOf(now))
 		}
 		return refuse("the request is gone")
 	}
 	p.recordApproval(req, &decided, event, outcome, approver, reason)
 	return &decided, nil
+}
+
+// outcomeOf says what became of a decided or expired request, e.g.
+// "rejected by bob". An approved request that was used was approved by
+// its approver and carried out by the agent, not used by the approver.
+func outcomeOf(a *Approval) string {
+	switch {
+	case a.Status == ApprovalUsed:
+		return "approved by " + a.Approver + " and carried out"
+	case a.Status == ApprovalExpired && a.Approver != "":
+		return "approved by " + a.Approver + ", then expired unused"
+	case a.Status == ApprovalExpired:
+		return "expired"
+	}
+	return a.Status + " by " + a.Approver
 }
 
 // SignIn returns the name of the approver whose token it is. Tokens are

@@ -72,6 +72,15 @@ func TestDecidedRequestsSayWhatHappened(t *testing.T) {
 		}
 	}
 
+	// Deciding again says what happened, in the same words.
+	alice := s.browser()
+	alice.mustSignIn(aliceToken)
+	for id, want := range map[string]string{rejected: "already rejected by bob", used: "already approved by bob and carried out"} {
+		if status, body := alice.decide(id, "approve", ""); status != http.StatusConflict || !strings.Contains(body, want) {
+			t.Errorf("deciding a decided request again: %d, want a refusal saying %q:\n%s", status, want, body)
+		}
+	}
+
 	_, list, _ := b.get("/approvals")
 	for id, want := range map[string]string{rejected: "rejected by bob", used: "approved by bob", unused: "approved by bob"} {
 		entry := card(t, list, id)
