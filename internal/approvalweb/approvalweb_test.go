@@ -279,7 +279,7 @@ func TestApproveAndReject(t *testing.T) {
 		t.Errorf("the list does not show the request:\n%s", list)
 	}
 	_, page, _ := b.get("/approvals/" + id)
-	for _, want := range []string{`id="approve"`, `id="reject"`, "&#34;Active&#34;", "&#34;Terminated&#34;", `id="live-summary"`} {
+	for _, want := range []string{`id="approve"`, `id="reject"`, "&#34;Active&#34;", "&#34;Terminated&#34;", `id="live-summary"`, `id="live-unchanged"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the request's page lacks %s", want)
 		}
@@ -363,6 +363,20 @@ func TestDecisionRefusals(t *testing.T) {
 		status, body := alice.post("/approvals/"+late, url.Values{"decision": {"approve"}, "csrf": {csrfOf(t, page)}}, nil)
 		if status != http.StatusConflict || !strings.Contains(body, "expired") || s.status(late) != policy.ApprovalExpired {
 			t.Errorf("%d, %s", status, s.status(late))
+		}
+	})
+	t.Run("changed in WHMCS since the request", func(t *testing.T) {
+		changed := s.request("bot", map[string]any{"serviceid": 7, "status": "Terminated"})
+		if _, err := s.sb.DB().Exec(`UPDATE tblhosting SET domainstatus = 'Suspended' WHERE id = 7`); err != nil {
+			t.Fatal(err)
+		}
+		_, page, _ := alice.get("/approvals/" + changed)
+		if strings.Contains(page, `id="approve"`) || !strings.Contains(page, `id="changed"`) || !strings.Contains(page, "&#34;Suspended&#34;") {
+			t.Errorf("the page of a request whose service changed offers to approve it, or does not say what changed:\n%s", page)
+		}
+		status, _ := alice.post("/approvals/"+changed, url.Values{"decision": {"approve"}, "csrf": {csrf}}, nil)
+		if status != http.StatusConflict || s.status(changed) != policy.ApprovalPending {
+			t.Errorf("%d, %s", status, s.status(changed))
 		}
 	})
 	t.Run("approval racing a rejection", func(t *testing.T) {
