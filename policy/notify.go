@@ -20,14 +20,16 @@ const (
 	maxNotifying = 4
 )
 
-// Notifier posts approval notifications to approvals.notify_url: one JSON
+// notifier posts approval notifications to approvals.notify_url: one JSON
 // POST a request, with a bounded timeout, never retried, in the
-// background (a failure is logged and never holds up the call). The zero
-// value is ready to use by one Policy.
-type Notifier struct {
-	// Client sends the POSTs; nil means one with DefaultNotifyTimeout.
-	Client *http.Client
-	slots  chan struct{} // made by New
+// background (a failure is logged and never holds up the call).
+type notifier struct {
+	client *http.Client
+	slots  chan struct{} // the notifications on their way
+}
+
+func newNotifier() *notifier {
+	return &notifier{client: &http.Client{Timeout: DefaultNotifyTimeout}, slots: make(chan struct{}, maxNotifying)}
 }
 
 // Notification is the body of a notification: what waits, and where. It
@@ -71,7 +73,7 @@ func (p *Policy) notify(a *Approval) {
 	}()
 }
 
-func (n *Notifier) acquire() bool {
+func (n *notifier) acquire() bool {
 	select {
 	case n.slots <- struct{}{}:
 		return true
@@ -80,14 +82,10 @@ func (n *Notifier) acquire() bool {
 	}
 }
 
-func (n *Notifier) release() { <-n.slots }
+func (n *notifier) release() { <-n.slots }
 
 // post sends one notification and reads the status.
-func (n *Notifier) post(target string, body []byte) error {
-	client := n.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultNotifyTimeout}
-	}
+func (n *notifier) post(target string, body []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultNotifyTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
@@ -96,7 +94,7 @@ func (n *Notifier) post(target string, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "whmcs-mcp approvals")
-	resp, err := client.Do(req)
+	resp, err := n.client.Do(req)
 	if err != nil {
 		return err
 	}

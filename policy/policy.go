@@ -45,9 +45,6 @@ type Options struct {
 	// (tools.OperationOf): the approval pages re-read a request's preview
 	// with it. Nil: requests cannot be re-read, so none can be approved.
 	Operations func(ctx context.Context, tool string, args json.RawMessage) (*tools.Operation, error)
-	// Notify posts approvals.notify_url's notifications; nil means a
-	// Notifier with its defaults.
-	Notify *Notifier
 }
 
 // Policy implements tools.Gate with the rules of a policy File.
@@ -64,7 +61,7 @@ type Policy struct {
 	approvals   ApprovalStore
 	approvalURL string
 	operations  func(ctx context.Context, tool string, args json.RawMessage) (*tools.Operation, error)
-	notifier    *Notifier
+	notifier    *notifier
 }
 
 // New returns the Policy for file.
@@ -85,7 +82,7 @@ func New(file *File, opts Options) (*Policy, error) {
 		approvals:   opts.Approvals,
 		approvalURL: opts.ApprovalURL,
 		operations:  opts.Operations,
-		notifier:    opts.Notify,
+		notifier:    newNotifier(),
 	}
 	if p.ledger == nil {
 		p.ledger = NewMemoryLedger()
@@ -105,12 +102,6 @@ func New(file *File, opts Options) (*Policy, error) {
 		} else {
 			p.approvals = NewMemoryApprovals()
 		}
-	}
-	if p.notifier == nil {
-		p.notifier = &Notifier{}
-	}
-	if p.notifier.slots == nil {
-		p.notifier.slots = make(chan struct{}, maxNotifying)
 	}
 	return p, nil
 }

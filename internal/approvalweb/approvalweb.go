@@ -187,8 +187,9 @@ func (h *Handler) style(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(css)
 }
 
-// signInCookie carries the sign-in form's CSRF token (double submit):
-// the form's hidden field must match it.
+// cookieName is the name of cookie base: "signin" carries the sign-in
+// form's CSRF token (double submit: the form's hidden field must match it),
+// "session" the signed-in approver's session id.
 func (h *Handler) cookieName(base string) string {
 	if h.opts.Secure {
 		return "__Host-whmcs-mcp-" + base
