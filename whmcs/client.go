@@ -287,18 +287,48 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: reason, Snippet: snippet(trimmed)}
 	}
-	// The reply is validated once; both decodes below then take the fast
-	// path of scan.go, which relies on that.
+	// One pass decodes the envelope and out together (fastdecode.go); a
+	// reply it does not take is validated once, and both decodes below then
+	// take the fast path of scan.go, which relies on that.
 	var env envelope
-	if !json.Valid(trimmed) {
-		err := json.Unmarshal(trimmed, &env)
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	fast := false
+	if onePassTakes(out) {
+		if fast = decodeOnePass(trimmed, &env, out) == nil; !fast {
+			env = envelope{}
+			if out != nil {
+				reflect.ValueOf(out).Elem().SetZero()
+			}
+		}
 	}
-	if err := decodeValid(trimmed, &env); err != nil {
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	if !fast {
+		if !json.Valid(trimmed) {
+			err := json.Unmarshal(trimmed, &env)
+			return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+				Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+		}
+		if err := decodeValid(trimmed, &env); err != nil {
+			return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+				Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+		}
 	}
+	if err := checkEnvelope(action, k, status, contentType, trimmed, &env); err != nil {
+		if fast && out != nil {
+			reflect.ValueOf(out).Elem().SetZero() // as if it had not been decoded
+		}
+		return err
+	}
+	if out == nil || fast {
+		return nil
+	}
+	if err := decodeValid(trimmed, out); err != nil {
+		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
+	}
+	return nil
+}
+
+// checkEnvelope turns a reply whose envelope is not a success into its error.
+func checkEnvelope(action string, k kind, status int, contentType string, trimmed []byte, env *envelope) error {
 	switch strings.ToLower(string(env.Result)) {
 	case "success":
 	case "error":
@@ -310,13 +340,6 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 	if status < 200 || status > 299 {
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: "reply says success with a failing HTTP status", Snippet: snippet(trimmed)}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := decodeValid(trimmed, out); err != nil {
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
 	}
 	return nil
 }
