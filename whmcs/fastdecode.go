@@ -43,6 +43,41 @@ type onePass struct {
 	in      bytes.Buffer
 	src     string // the reply: text fields are slices of it
 	scratch []byte
+	buffers map[reflect.Type]any // list item type T -> *[]T (see takeBuffer)
+}
+
+// listBuffer is where the items of a list of T are decoded (see
+// onePassList); inUse while a list is being decoded, so that a list nested
+// in one of its own items does not share it.
+type listBuffer[T any] struct {
+	items []T
+	inUse bool
+}
+
+// takeBuffer returns p's buffer for lists of T, or nil when it is in use.
+func takeBuffer[T any](p *onePass) *listBuffer[T] {
+	t := reflect.TypeFor[T]()
+	b, _ := p.buffers[t].(*listBuffer[T])
+	if b == nil {
+		if p.buffers == nil {
+			p.buffers = map[reflect.Type]any{}
+		}
+		b = &listBuffer[T]{}
+		p.buffers[t] = b
+	}
+	if b.inUse {
+		return &listBuffer[T]{}
+	}
+	b.inUse = true
+	return b
+}
+
+// release clears the buffer, so that it keeps nothing of the reply alive,
+// and frees it for the next list.
+func (b *listBuffer[T]) release() {
+	clear(b.items)
+	b.items = b.items[:0]
+	b.inUse = false
 }
 
 var onePassPool = sync.Pool{New: func() any { return new(onePass) }}
@@ -145,12 +180,11 @@ func (p *onePass) name() ([]byte, error) {
 // a boolean, "" for null and for {} and []. Any other object or array gives
 // up (scalarText's error is encoding/json's to report).
 func (p *onePass) text() (string, error) {
-	kind := p.dec.PeekKind()
 	raw, err := p.dec.ReadValue()
-	if err != nil {
+	if err != nil || len(raw) == 0 {
 		return "", errSlow
 	}
-	switch kind {
+	switch raw[0] {
 	case 'n':
 		return "", nil
 	case '"':
@@ -203,12 +237,65 @@ type onePassStruct struct {
 	exact  map[string]int
 	folded map[string]int
 	names  []string
+	// table finds an exact name without hashing it whole: the field whose
+	// name may be name is table[nameHash(name, seed)&mask] (-1 for none).
+	table []int8
+	seed  uint32
+	mask  uint32
+}
+
+// nameHash mixes a member name's length and its first and last two bytes:
+// enough to tell apart the few dozen names of a record.
+func nameHash(name string, seed uint32) uint32 {
+	n := len(name)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n)*seed ^ uint32(name[0])<<8 ^ uint32(name[n-1]) ^ uint32(name[n/2])<<16
+	if n > 1 {
+		h ^= uint32(name[1])<<24 ^ uint32(name[n-2])<<4
+	}
+	h *= 0x9e3779b1
+	return h ^ h>>15
+}
+
+// buildTable finds a seed and a table size with which nameHash tells every
+// name of s apart; without one, lookups use the maps alone.
+func (s *onePassStruct) buildTable() {
+	if len(s.names) == 0 || len(s.names) > 100 {
+		return
+	}
+	for size := uint32(1); size <= 1<<12; size <<= 1 {
+		if size < uint32(2*len(s.names)) {
+			continue
+		}
+	seeds:
+		for seed := uint32(1); seed < 64; seed++ {
+			table := make([]int8, size)
+			for i := range table {
+				table[i] = -1
+			}
+			for i, name := range s.names {
+				h := nameHash(name, seed) & (size - 1)
+				if table[h] >= 0 {
+					continue seeds
+				}
+				table[h] = int8(i)
+			}
+			s.table, s.seed, s.mask = table, seed, size-1
+			return
+		}
+	}
 }
 
 // lookup returns the field that member name decodes into, or -1. buf is
 // scratch space for folding.
 func (s *onePassStruct) lookup(name []byte, buf *[]byte) int {
-	if i, ok := s.exact[string(name)]; ok {
+	if s.table != nil {
+		if i := s.table[nameHash(string(name), s.seed)&s.mask]; i >= 0 && s.names[i] == string(name) {
+			return int(i)
+		}
+	} else if i, ok := s.exact[string(name)]; ok {
 		return i
 	}
 	*buf = appendFolded((*buf)[:0], name)
@@ -278,6 +365,9 @@ func onePassStructOf(t reflect.Type) *onePassStruct {
 		}
 		s.names = append(s.names, name)
 		s.fields = append(s.fields, onePassField{offset: sf.Offset, fn: onePassFuncOf(sf.Type)})
+	}
+	if s != nil {
+		s.buildTable()
 	}
 	onePassStructs.Store(t, s)
 	return s
@@ -443,15 +533,23 @@ func onePassList[T any](p *onePass) ([]T, error) {
 		if _, err := p.dec.ReadToken(); err != nil {
 			return nil, errSlow
 		}
-		items := []T{} // an array, even an empty one, is a non-nil slice
+		// The items are decoded into a buffer kept with the decoder, then
+		// copied into a slice of their number: a list of large records
+		// grown one doubling at a time leaves most of its bytes behind.
+		buf := takeBuffer[T](p)
 		for p.dec.PeekKind() != ']' {
-			items = append(items, *new(T))
-			if err := onePassItem(p, &items[len(items)-1]); err != nil {
+			buf.items = append(buf.items, *new(T))
+			if err := onePassItem(p, &buf.items[len(buf.items)-1]); err != nil {
+				buf.release()
 				return nil, err
 			}
 		}
-		_, err := p.dec.ReadToken()
-		return items, orSlow(err)
+		items := append([]T{}, buf.items...) // an array, even an empty one, is a non-nil slice
+		buf.release()
+		if _, err := p.dec.ReadToken(); err != nil {
+			return nil, errSlow
+		}
+		return items, nil
 	case '{':
 		if _, err := p.dec.ReadToken(); err != nil {
 			return nil, errSlow
@@ -590,23 +688,13 @@ func onePassRecord[T any]() *onePassStruct {
 }
 
 // members reads the members of an object whose '{' and first name have been
-// read, through its '}', into the struct at base. WHMCS sends the members of
-// a record in the same order every time, mostly the order of the struct's
-// fields: the field after the one just decoded is tried before the maps.
+// read, through its '}', into the struct at base.
 func (s *onePassStruct) members(base unsafe.Pointer, p *onePass, name []byte) error {
-	next := 0
 	for {
-		i := -1
-		if next < len(s.names) && s.names[next] == string(name) {
-			i = next
-		} else {
-			i = s.lookup(name, &p.scratch)
-		}
-		if i >= 0 {
+		if i := s.lookup(name, &p.scratch); i >= 0 {
 			if err := s.fields[i].decode(base, p); err != nil {
 				return err
 			}
-			next = i + 1
 		} else if err := p.dec.SkipValue(); err != nil {
 			return errSlow
 		}
