@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -186,7 +187,7 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 			}
 		}
 		var status int
-		var reply []byte
+		var reply *bytes.Buffer
 		var header http.Header
 		status, header, reply, err = c.post(ctx, action, body, k)
 		if err != nil {
@@ -196,14 +197,30 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 			}
 			return err
 		}
-		return decodeReply(action, k, status, header.Get("Content-Type"), reply, out)
+		err = decodeReply(action, k, status, header.Get("Content-Type"), reply.Bytes(), out)
+		putReplyBuffer(reply) // decodeReply keeps nothing of it
+		return err
 	}
 	return err
 }
 
-// post sends one request and reads the reply. A *TransportError says whether
-// the request was written before the failure.
-func (c *Client) post(parent context.Context, action, body string, k kind) (int, http.Header, []byte, error) {
+// replyBuffers hold replies while they are decoded: decodeReply copies what
+// it keeps, so a reply's bytes are garbage once decoded.
+var replyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putReplyBuffer returns a buffer from post to the pool, unless it grew too
+// large to be worth keeping.
+func putReplyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 4<<20 {
+		b.Reset()
+		replyBuffers.Put(b)
+	}
+}
+
+// post sends one request and reads the reply into a buffer of replyBuffers,
+// which the caller returns with putReplyBuffer. A *TransportError says
+// whether the request was written before the failure.
+func (c *Client) post(parent context.Context, action, body string, k kind) (int, http.Header, *bytes.Buffer, error) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	// WroteRequest fires once the request has been handed to the
@@ -226,11 +243,16 @@ func (c *Client) post(parent context.Context, action, body string, k kind) (int,
 		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: sent, Err: c.transportCause(parent, ctx, err)}
 	}
 	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
-	if err != nil {
+	reply := replyBuffers.Get().(*bytes.Buffer)
+	if n := resp.ContentLength; n > 0 && n <= maxReplyBytes {
+		reply.Grow(int(n) + bytes.MinRead) // read whole without growing
+	}
+	if _, err := reply.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes+1)); err != nil {
+		putReplyBuffer(reply)
 		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: true, Err: c.transportCause(parent, ctx, err)}
 	}
-	if len(reply) > maxReplyBytes {
+	if reply.Len() > maxReplyBytes {
+		putReplyBuffer(reply)
 		return 0, nil, nil, &ResponseError{Action: action, Write: bool(k), HTTPStatus: resp.StatusCode,
 			Reason: fmt.Sprintf("reply is larger than %d bytes", maxReplyBytes)}
 	}

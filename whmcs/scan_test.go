@@ -235,3 +235,34 @@ func TestFallback(t *testing.T) {
 		t.Errorf("a member without a colon: %v, want errScan", err)
 	}
 }
+
+// TestDecodedRepliesKeepNothingOfTheirBytes: the client reads replies into
+// buffers it reuses (replyBuffers), so nothing decodeReply returns, values
+// or errors, may share the reply's bytes.
+func TestDecodedRepliesKeepNothingOfTheirBytes(t *testing.T) {
+	replies := append(slices.Clone(scanSeeds), docsGetClientsProducts, string(benchProductsReply(t, 30)),
+		`{"result":"error","message":"Service ID Not Found"}`, `{"result":"success","products":{"product":[{"id":"x"}]}}`,
+		`<html>maintenance</html>`, `{"result":"success",`)
+	for _, reply := range replies {
+		for _, out := range fastPathTypes() {
+			typ := reflect.TypeOf(out).Elem()
+			got, want := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+			buf := []byte(reply)
+			gotErr := decodeReply("GetClientsProducts", read, 200, "application/json", buf, got)
+			var gotText string
+			if gotErr != nil {
+				gotText = gotErr.Error()
+			}
+			for i := range buf {
+				buf[i] = 'x'
+			}
+			wantErr := decodeReply("GetClientsProducts", read, 200, "application/json", []byte(reply), want)
+			if gotErr != nil && (wantErr == nil || gotErr.Error() != wantErr.Error() || gotText != gotErr.Error()) {
+				t.Fatalf("%.80s into %s: the error changed with the reply's bytes: %v", reply, typ, gotErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%.80s into %s: the value changed with the reply's bytes:\n%+v\n%+v", reply, typ, got, want)
+			}
+		}
+	}
+}
