@@ -688,13 +688,21 @@ func onePassRecord[T any]() *onePassStruct {
 }
 
 // members reads the members of an object whose '{' and first name have been
-// read, through its '}', into the struct at base.
+// read, through its '}', into the struct at base. WHMCS sends a record's
+// members in the order of its documentation, which the structs follow: the
+// field after the last one decoded is tried first.
 func (s *onePassStruct) members(base unsafe.Pointer, p *onePass, name []byte) error {
+	next := 0
 	for {
-		if i := s.lookup(name, &p.scratch); i >= 0 {
+		i := next
+		if i >= len(s.names) || s.names[i] != string(name) {
+			i = s.lookup(name, &p.scratch)
+		}
+		if i >= 0 {
 			if err := s.fields[i].decode(base, p); err != nil {
 				return err
 			}
+			next = i + 1
 		} else if err := p.dec.SkipValue(); err != nil {
 			return errSlow
 		}
