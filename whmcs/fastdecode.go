@@ -43,30 +43,38 @@ type onePass struct {
 	in      bytes.Buffer
 	src     string // the reply: text fields are slices of it
 	scratch []byte
-	buffers map[reflect.Type]any // list item type T -> *[]T (see takeBuffer)
+	lists   map[reflect.Type]any // list item type T -> *listState[T] (see listStateOf)
 }
 
-// listBuffer is where the items of a list of T are decoded (see
-// onePassList); inUse while a list is being decoded, so that a list nested
-// in one of its own items does not share it.
-type listBuffer[T any] struct {
-	items []T
-	inUse bool
+// listState is what the decoder keeps for lists of T: how an item is
+// decoded, and the buffer their items are decoded into (see onePassList),
+// inUse while a list is being decoded, so that a list nested in one of its
+// own items does not share it.
+type listState[T any] struct {
+	record   *onePassStruct // T's field map when T is a record the decoder fills, else nil
+	isRecord bool           // T is a struct: an item must be an object
+	fn       onePassFunc    // how an item that is not filled field by field is decoded
+	items    []T
+	inUse    bool
 }
 
-// takeBuffer returns p's buffer for lists of T, or nil when it is in use.
-func takeBuffer[T any](p *onePass) *listBuffer[T] {
+// listStateOf returns p's state for lists of T, made on first use. Its buffer is
+// p's own unless in use.
+func listStateOf[T any](p *onePass) *listState[T] {
 	t := reflect.TypeFor[T]()
-	b, _ := p.buffers[t].(*listBuffer[T])
+	b, _ := p.lists[t].(*listState[T])
 	if b == nil {
-		if p.buffers == nil {
-			p.buffers = map[reflect.Type]any{}
+		if p.lists == nil {
+			p.lists = map[reflect.Type]any{}
 		}
-		b = &listBuffer[T]{}
-		p.buffers[t] = b
+		b = &listState[T]{isRecord: t.Kind() == reflect.Struct, fn: onePassFuncOf(t)}
+		if b.isRecord {
+			b.record = onePassStructOf(t)
+		}
+		p.lists[t] = b
 	}
 	if b.inUse {
-		return &listBuffer[T]{}
+		return &listState[T]{record: b.record, isRecord: b.isRecord, fn: b.fn}
 	}
 	b.inUse = true
 	return b
@@ -74,7 +82,7 @@ func takeBuffer[T any](p *onePass) *listBuffer[T] {
 
 // release clears the buffer, so that it keeps nothing of the reply alive,
 // and frees it for the next list.
-func (b *listBuffer[T]) release() {
+func (b *listState[T]) release() {
 	clear(b.items)
 	b.items = b.items[:0]
 	b.inUse = false
@@ -533,23 +541,25 @@ func onePassList[T any](p *onePass) ([]T, error) {
 		if _, err := p.dec.ReadToken(); err != nil {
 			return nil, errSlow
 		}
+		if p.dec.PeekKind() == ']' {
+			_, err := p.dec.ReadToken()
+			return []T{}, orSlow(err) // an array, even an empty one, is a non-nil slice
+		}
 		// The items are decoded into a buffer kept with the decoder, then
 		// copied into a slice of their number: a list of large records
 		// grown one doubling at a time leaves most of its bytes behind.
-		buf := takeBuffer[T](p)
+		list := listStateOf[T](p)
 		for p.dec.PeekKind() != ']' {
-			buf.items = append(buf.items, *new(T))
-			if err := onePassItem(p, &buf.items[len(buf.items)-1]); err != nil {
-				buf.release()
+			list.items = append(list.items, *new(T))
+			if err := list.item(p, &list.items[len(list.items)-1]); err != nil {
+				list.release()
 				return nil, err
 			}
 		}
-		items := append([]T{}, buf.items...) // an array, even an empty one, is a non-nil slice
-		buf.release()
-		if _, err := p.dec.ReadToken(); err != nil {
-			return nil, errSlow
-		}
-		return items, nil
+		items := slices.Clone(list.items)
+		list.release()
+		_, err := p.dec.ReadToken()
+		return items, orSlow(err)
 	case '{':
 		if _, err := p.dec.ReadToken(); err != nil {
 			return nil, errSlow
@@ -618,11 +628,13 @@ func onePassKeyed[T any](p *onePass, first []byte) ([]T, error) {
 		key  string
 		item T
 	}
+	list := listStateOf[T](p)
+	defer list.release() // its buffer is not used here
 	var items []keyed
 	key := string(first)
 	for {
 		items = append(items, keyed{key: key})
-		if err := onePassItem(p, &items[len(items)-1].item); err != nil {
+		if err := list.item(p, &items[len(items)-1].item); err != nil {
 			return nil, err
 		}
 		if p.dec.PeekKind() == '}' {
@@ -650,18 +662,17 @@ func onePassKeyed[T any](p *onePass, first []byte) ([]T, error) {
 	return out, nil
 }
 
-// onePassItem reads one list item into item, as decodeItem does: a record
-// must be an object.
-func onePassItem[T any](p *onePass, item *T) error {
-	if !isRecord[T]() {
-		return onePassFuncOf(reflect.TypeFor[T]())(unsafe.Pointer(item), p)
+// item reads one list item into item, as decodeItem does: a record must be
+// an object.
+func (l *listState[T]) item(p *onePass, item *T) error {
+	if !l.isRecord {
+		return l.fn(unsafe.Pointer(item), p)
 	}
 	if p.dec.PeekKind() != '{' {
 		return errSlow
 	}
-	s := onePassRecord[T]()
-	if s == nil {
-		return onePassFuncOf(reflect.TypeFor[T]())(unsafe.Pointer(item), p)
+	if l.record == nil {
+		return l.fn(unsafe.Pointer(item), p)
 	}
 	if _, err := p.dec.ReadToken(); err != nil {
 		return errSlow
@@ -674,7 +685,7 @@ func onePassItem[T any](p *onePass, item *T) error {
 	if err != nil {
 		return err
 	}
-	return s.members(unsafe.Pointer(item), p, first)
+	return l.record.members(unsafe.Pointer(item), p, first)
 }
 
 // onePassRecord returns the field map of T when T is a record the decoder
