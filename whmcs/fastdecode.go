@@ -252,8 +252,9 @@ type onePassStruct struct {
 	mask  uint32
 }
 
-// nameHash mixes a member name's length and its first and last two bytes:
-// enough to tell apart the few dozen names of a record.
+// nameHash mixes a member name's length and five of its bytes (the first
+// two, the middle one, the last two): enough to tell apart the few dozen
+// names of a record, with the right seed.
 func nameHash(name string, seed uint32) uint32 {
 	n := len(name)
 	if n == 0 {
