@@ -66,7 +66,7 @@ var scanSeeds = []string{
 // fastPathTypes are the reply types the fast path is checked on.
 func fastPathTypes() []any {
 	return []any{&GetClientsProductsResponse{}, &GetClientsAddonsResponse{}, &GetProductsResponse{},
-		&GetPaymentMethodsResponse{}, &UpgradeProductResponse{}, &envelope{}}
+		&GetPaymentMethodsResponse{}, &UpgradeProductResponse{}, &UpdateClientProductResponse{}, &UpdateClientAddonResponse{}, &envelope{}}
 }
 
 // sameDecoding decodes reply with the fast path and with encoding/json into
