@@ -432,11 +432,16 @@ func startStub(sandboxURL, dir string) (*stubWHMCS, error) {
 	if _, err := record(stubKey("UpdateClientProduct", service), form("UpdateClientProduct", "serviceid", service, "status", status)); err != nil {
 		return nil, err
 	}
+	return startStubProcess(replies, dir+"/stub-replies.json", status)
+}
+
+// startStubProcess writes replies (by stubKey) to file and serves them from
+// a stub process.
+func startStubProcess(replies map[string]json.RawMessage, file, status string) (*stubWHMCS, error) {
 	b, err := json.Marshal(replies)
 	if err != nil {
 		return nil, err
 	}
-	file := dir + "/stub-replies.json"
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@
 //	go run ./bench                     # writes bench/results.json
 //	go run ./bench -quick              # fewer runs, for a smoke test
 //	go run ./bench -only 7,8           # the replica figures (redis-server on PATH)
+//	go run ./bench -only 9             # a 25-service read against a stub WHMCS
 //
 // The MCP server and the sandbox WHMCS it talks to run as separate
 // processes, both on 127.0.0.1. The stdio figures drive the server with raw
@@ -50,7 +51,10 @@ type Report struct {
 	Replicas       []ReplicaLoad   `json:"streamable_http_replicas"`
 	// RedisPing is a PING from the bench to the Redis of figures 7 and 8.
 	RedisPing *Summary `json:"redis_ping,omitempty"`
-	Budgets   []Budget `json:"budgets"`
+	// StubRead is figure 9: a 25-service read over stdio against a stub
+	// WHMCS, next to the same request sent to the stub directly.
+	StubRead *StubRead `json:"stub_read,omitempty"`
+	Budgets  []Budget  `json:"budgets"`
 }
 
 // Machine is where the figures were taken.
@@ -158,7 +162,7 @@ func run(o options) error {
 		waitIdle(o.waitIdle)
 	}
 	var figures []int
-	for n := 1; n <= 8; n++ {
+	for n := 1; n <= 9; n++ {
 		if o.wants(n) {
 			figures = append(figures, n)
 		}
@@ -231,8 +235,8 @@ func run(o options) error {
 		}
 		r.HTTPRoundTrips, r.Replicas, r.RedisPing = f.trips, f.loads, f.redisPing
 	}
-	if o.wants(6) {
-		step("6. bytes a model reads: a sandbox with 250 more services")
+	if o.wants(6) || o.wants(9) {
+		step("6+9. a sandbox with 250 more services")
 		fixture := filepath.Join(dir, "fixture.db")
 		if err := makeFixture(fixture, 250); err != nil {
 			return fmt.Errorf("fixture: %w", err)
@@ -241,11 +245,24 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		r.Bytes, err = measureModelBytes(bin, big.URL, []int{25, 250})
-		big.stop()
-		if err != nil {
-			return fmt.Errorf("model bytes: %w", err)
+		if o.wants(6) {
+			step("6. bytes a model reads")
+			if r.Bytes, err = measureModelBytes(bin, big.URL, []int{25, 250}); err != nil {
+				big.stop()
+				return fmt.Errorf("model bytes: %w", err)
+			}
 		}
+		if o.wants(9) {
+			n := max(o.calls/4, 1)
+			step(fmt.Sprintf("9. a %d-service read against a stub WHMCS: %d rounds after %d warm-up", stubReadServices, n, o.warmup/5))
+			f, err := measureStubRead(bin, big.URL, dir, n, o.warmup/5)
+			if err != nil {
+				big.stop()
+				return fmt.Errorf("stub read: %w", err)
+			}
+			r.StubRead = &f
+		}
+		big.stop()
 	}
 
 	r.Machine.LoadAfter = loadAverage()
@@ -312,6 +329,11 @@ func budgets(r *Report, o *options) []Budget {
 		}
 	}
 	b = append(b, check(6, "6 25-service page, default text", float64(page25), "bytes", "<= 6000 bytes", page25 > 0 && page25 <= 6000))
+	var stubRatio float64
+	if r.StubRead != nil {
+		stubRatio = r.StubRead.Ratio
+	}
+	b = append(b, check(9, "9 stub WHMCS, 25 services: MCP median / direct median", stubRatio, "x", "<= 3 x", stubRatio > 0 && stubRatio <= 3))
 	return b
 }
 

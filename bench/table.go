@@ -116,6 +116,13 @@ func printTable(w io.Writer, r *Report) {
 			fmt.Sprintf("%d bytes by default, %d with every field, vs WHMCS's %d (%.2f x, %.2f x); whole tool result %d, %d",
 				p.Result, p.ResultAll, p.WHMCSReply, p.Ratio, p.RatioAll, p.ToolResult, p.ToolResultAll))
 	}
+	if f := r.StubRead; f != nil {
+		row(fmt.Sprintf("9 get_clients_products %s over MCP stdio, stub WHMCS (%d-byte reply)", f.Arguments, f.ReplyBytes), lat(f.MCP))
+		row("9 the same with every field (fields [\"*\"])", lat(f.MCPAll))
+		row("9 the same request straight to the stub", lat(f.Direct))
+		row("9 MCP / direct, MCP - direct", fmt.Sprintf("median %.2f x (every field %.2f x), +%s; CPU per call: server %s, stub %s",
+			f.Ratio, f.RatioAll, us(f.AddedUS), us(f.ServerCPUUS), us(f.StubCPUUS)))
+	}
 	t.Flush()
 
 	fmt.Fprintln(w)

@@ -58,7 +58,7 @@ var ConfirmationValues = []string{ConfirmAuto, ConfirmHuman, ConfirmToken}
 // ToolNames are the MCP tools a tools allowlist may name.
 var ToolNames = func() []string {
 	var names []string
-	for _, t := range tools.All(nil) {
+	for _, t := range tools.Specs() {
 		names = append(names, t.Name)
 	}
 	return names

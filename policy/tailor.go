@@ -82,8 +82,8 @@ func (p *Policy) approvalNote(spec tools.Spec) string {
 // specs are the tools' declarations by name.
 var specs = func() map[string]tools.Spec {
 	out := map[string]tools.Spec{}
-	for _, t := range tools.All(nil) {
-		out[t.Name] = t.Spec
+	for _, t := range tools.Specs() {
+		out[t.Name] = t
 	}
 	return out
 }()

@@ -9,45 +9,45 @@ import "github.com/whmcs-mcp/whmcs-mcp/whmcs"
 // the name; a first payment equal to the recurring amount; a quantity of 1)
 // and groups the four server fields. The password is always [redacted].
 type Service struct {
-	ID                  whmcs.Int                              `json:"id" jsonschema_description:"Service id (serviceid of the other tools)."`
-	Qty                 whmcs.Int                              `json:"qty,omitzero" jsonschema_description:"Quantity; left out when 1."`
-	ClientID            whmcs.Int                              `json:"clientid,omitzero" jsonschema_description:"Owning client id."`
-	OrderID             whmcs.Int                              `json:"orderid,omitzero" jsonschema_description:"Order id."`
-	OrderNumber         whmcs.String                           `json:"ordernumber,omitzero" jsonschema_description:"Order number."`
-	PID                 whmcs.Int                              `json:"pid,omitzero" jsonschema_description:"Product id."`
-	RegDate             whmcs.Date                             `json:"regdate,omitzero" jsonschema_description:"Registration date."`
-	Name                whmcs.String                           `json:"name,omitzero" jsonschema_description:"Product name."`
-	TranslatedName      whmcs.String                           `json:"translated_name,omitzero" jsonschema_description:"Product name in the client's language, when it differs."`
-	GroupName           whmcs.String                           `json:"groupname,omitzero" jsonschema_description:"Product group name."`
-	TranslatedGroupName whmcs.String                           `json:"translated_groupname,omitzero" jsonschema_description:"Product group name in the client's language, when it differs."`
-	Domain              whmcs.String                           `json:"domain,omitzero" jsonschema_description:"Domain name."`
-	DedicatedIP         whmcs.String                           `json:"dedicatedip,omitzero" jsonschema_description:"Dedicated IP address."`
-	Server              *Server                                `json:"server,omitempty" jsonschema_description:"The server the service is on."`
-	SuspensionReason    whmcs.String                           `json:"suspensionreason,omitzero" jsonschema_description:"Why the service is suspended."`
-	FirstPaymentAmount  whmcs.Float                            `json:"firstpaymentamount,omitzero" jsonschema_description:"First payment amount; left out when equal to recurringamount."`
-	RecurringAmount     whmcs.Float                            `json:"recurringamount,omitzero" jsonschema_description:"Recurring amount per billing cycle."`
-	PaymentMethod       whmcs.String                           `json:"paymentmethod,omitzero" jsonschema_description:"Payment gateway module name."`
-	PaymentMethodName   whmcs.String                           `json:"paymentmethodname,omitzero" jsonschema_description:"Payment gateway display name."`
-	BillingCycle        whmcs.String                           `json:"billingcycle,omitzero" jsonschema_description:"Billing cycle."`
-	NextDueDate         whmcs.Date                             `json:"nextduedate,omitzero" jsonschema_description:"Next due date."`
-	Status              whmcs.String                           `json:"status,omitzero" jsonschema_description:"Service status."`
-	Username            whmcs.String                           `json:"username,omitzero" jsonschema_description:"Service username."`
-	Password            whmcs.String                           `json:"password,omitzero" jsonschema_description:"Always [redacted] when WHMCS has a password."`
-	SubscriptionID      whmcs.String                           `json:"subscriptionid,omitzero" jsonschema_description:"Gateway subscription id."`
-	PromoID             whmcs.Int                              `json:"promoid,omitzero" jsonschema_description:"Promotion id."`
-	OverideAutoSuspend  whmcs.Bool                             `json:"overideautosuspend,omitzero" jsonschema_description:"Automatic suspension is overridden."`
-	OverideSuspendUntil whmcs.Date                             `json:"overidesuspenduntil,omitzero" jsonschema_description:"Automatic suspension is overridden until this date."`
-	NS1                 whmcs.String                           `json:"ns1,omitzero" jsonschema_description:"First nameserver."`
-	NS2                 whmcs.String                           `json:"ns2,omitzero" jsonschema_description:"Second nameserver."`
-	AssignedIPs         whmcs.String                           `json:"assignedips,omitzero" jsonschema_description:"Assigned IP addresses."`
-	Notes               whmcs.String                           `json:"notes,omitzero" jsonschema_description:"Admin notes."`
-	DiskUsage           whmcs.Int                              `json:"diskusage,omitzero" jsonschema_description:"Disk usage in MB."`
-	DiskLimit           whmcs.Int                              `json:"disklimit,omitzero" jsonschema_description:"Disk limit in MB."`
-	BwUsage             whmcs.Int                              `json:"bwusage,omitzero" jsonschema_description:"Bandwidth usage in MB."`
-	BwLimit             whmcs.Int                              `json:"bwlimit,omitzero" jsonschema_description:"Bandwidth limit in MB."`
-	LastUpdate          whmcs.Date                             `json:"lastupdate,omitzero" jsonschema_description:"When usage was last updated."`
-	CustomFields        whmcs.Wrapped[whmcs.CustomFieldValue]  `json:"customfields,omitzero" jsonschema_description:"Custom field values."`
-	ConfigOptions       whmcs.Wrapped[whmcs.ConfigOptionValue] `json:"configoptions,omitzero" jsonschema_description:"Configurable option values."`
+	ID                  whmcs.Int                 `json:"id" jsonschema_description:"Service id (serviceid of the other tools)."`
+	Qty                 whmcs.Int                 `json:"qty,omitzero" jsonschema_description:"Quantity; left out when 1."`
+	ClientID            whmcs.Int                 `json:"clientid,omitzero" jsonschema_description:"Owning client id."`
+	OrderID             whmcs.Int                 `json:"orderid,omitzero" jsonschema_description:"Order id."`
+	OrderNumber         whmcs.String              `json:"ordernumber,omitzero" jsonschema_description:"Order number."`
+	PID                 whmcs.Int                 `json:"pid,omitzero" jsonschema_description:"Product id."`
+	RegDate             whmcs.Date                `json:"regdate,omitzero" jsonschema_description:"Registration date."`
+	Name                whmcs.String              `json:"name,omitzero" jsonschema_description:"Product name."`
+	TranslatedName      whmcs.String              `json:"translated_name,omitzero" jsonschema_description:"Product name in the client's language, when it differs."`
+	GroupName           whmcs.String              `json:"groupname,omitzero" jsonschema_description:"Product group name."`
+	TranslatedGroupName whmcs.String              `json:"translated_groupname,omitzero" jsonschema_description:"Product group name in the client's language, when it differs."`
+	Domain              whmcs.String              `json:"domain,omitzero" jsonschema_description:"Domain name."`
+	DedicatedIP         whmcs.String              `json:"dedicatedip,omitzero" jsonschema_description:"Dedicated IP address."`
+	Server              Server                    `json:"server,omitzero" jsonschema_description:"The server the service is on."`
+	SuspensionReason    whmcs.String              `json:"suspensionreason,omitzero" jsonschema_description:"Why the service is suspended."`
+	FirstPaymentAmount  whmcs.Float               `json:"firstpaymentamount,omitzero" jsonschema_description:"First payment amount; left out when equal to recurringamount."`
+	RecurringAmount     whmcs.Float               `json:"recurringamount,omitzero" jsonschema_description:"Recurring amount per billing cycle."`
+	PaymentMethod       whmcs.String              `json:"paymentmethod,omitzero" jsonschema_description:"Payment gateway module name."`
+	PaymentMethodName   whmcs.String              `json:"paymentmethodname,omitzero" jsonschema_description:"Payment gateway display name."`
+	BillingCycle        whmcs.String              `json:"billingcycle,omitzero" jsonschema_description:"Billing cycle."`
+	NextDueDate         whmcs.Date                `json:"nextduedate,omitzero" jsonschema_description:"Next due date."`
+	Status              whmcs.String              `json:"status,omitzero" jsonschema_description:"Service status."`
+	Username            whmcs.String              `json:"username,omitzero" jsonschema_description:"Service username."`
+	Password            whmcs.String              `json:"password,omitzero" jsonschema_description:"Always [redacted] when WHMCS has a password."`
+	SubscriptionID      whmcs.String              `json:"subscriptionid,omitzero" jsonschema_description:"Gateway subscription id."`
+	PromoID             whmcs.Int                 `json:"promoid,omitzero" jsonschema_description:"Promotion id."`
+	OverideAutoSuspend  whmcs.Bool                `json:"overideautosuspend,omitzero" jsonschema_description:"Automatic suspension is overridden."`
+	OverideSuspendUntil whmcs.Date                `json:"overidesuspenduntil,omitzero" jsonschema_description:"Automatic suspension is overridden until this date."`
+	NS1                 whmcs.String              `json:"ns1,omitzero" jsonschema_description:"First nameserver."`
+	NS2                 whmcs.String              `json:"ns2,omitzero" jsonschema_description:"Second nameserver."`
+	AssignedIPs         whmcs.String              `json:"assignedips,omitzero" jsonschema_description:"Assigned IP addresses."`
+	Notes               whmcs.String              `json:"notes,omitzero" jsonschema_description:"Admin notes."`
+	DiskUsage           whmcs.Int                 `json:"diskusage,omitzero" jsonschema_description:"Disk usage in MB."`
+	DiskLimit           whmcs.Int                 `json:"disklimit,omitzero" jsonschema_description:"Disk limit in MB."`
+	BwUsage             whmcs.Int                 `json:"bwusage,omitzero" jsonschema_description:"Bandwidth usage in MB."`
+	BwLimit             whmcs.Int                 `json:"bwlimit,omitzero" jsonschema_description:"Bandwidth limit in MB."`
+	LastUpdate          whmcs.Date                `json:"lastupdate,omitzero" jsonschema_description:"When usage was last updated."`
+	CustomFields        []whmcs.CustomFieldValue  `json:"customfields,omitempty" jsonschema_description:"Custom field values."`
+	ConfigOptions       []whmcs.ConfigOptionValue `json:"configoptions,omitempty" jsonschema_description:"Configurable option values."`
 }
 
 // Server is the server a service is on.
@@ -93,7 +93,7 @@ func serviceOf(p whmcs.ClientProduct) Service {
 		}
 	}
 	if p.ServerID != 0 || p.ServerName != "" || p.ServerHostname != "" || p.ServerIP != "" {
-		s.Server = &Server{ID: p.ServerID, Name: p.ServerName, Hostname: p.ServerHostname, IP: p.ServerIP}
+		s.Server = Server{ID: p.ServerID, Name: p.ServerName, Hostname: p.ServerHostname, IP: p.ServerIP}
 	}
 	return s
 }

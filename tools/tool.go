@@ -126,6 +126,18 @@ func All(deps *Deps) []Tool {
 	}
 }
 
+// Specs returns the specs of All, made once: the policy and the server read
+// them at start-up, and making them (schemas' field tables included) three
+// times was a share of every start.
+var Specs = sync.OnceValue(func() []Spec {
+	all := All(nil)
+	specs := make([]Spec, len(all))
+	for i, t := range all {
+		specs[i] = t.Spec
+	}
+	return specs
+})
+
 // Definition returns the MCP tool definition with the schemas embedded in
 // package schemas.
 func (s Spec) Definition() (mcp.Tool, error) {

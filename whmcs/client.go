@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -186,7 +187,7 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 			}
 		}
 		var status int
-		var reply []byte
+		var reply *bytes.Buffer
 		var header http.Header
 		status, header, reply, err = c.post(ctx, action, body, k)
 		if err != nil {
@@ -196,14 +197,30 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, k k
 			}
 			return err
 		}
-		return decodeReply(action, k, status, header.Get("Content-Type"), reply, out)
+		err = decodeReply(action, k, status, header.Get("Content-Type"), reply.Bytes(), out)
+		putReplyBuffer(reply) // decodeReply keeps nothing of it
+		return err
 	}
 	return err
 }
 
-// post sends one request and reads the reply. A *TransportError says whether
-// the request was written before the failure.
-func (c *Client) post(parent context.Context, action, body string, k kind) (int, http.Header, []byte, error) {
+// replyBuffers hold replies while they are decoded: decodeReply copies what
+// it keeps, so a reply's bytes are garbage once decoded.
+var replyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putReplyBuffer returns a buffer from post to the pool, unless it grew too
+// large to be worth keeping.
+func putReplyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 4<<20 {
+		b.Reset()
+		replyBuffers.Put(b)
+	}
+}
+
+// post sends one request and reads the reply into a buffer of replyBuffers,
+// which the caller returns with putReplyBuffer. A *TransportError says
+// whether the request was written before the failure.
+func (c *Client) post(parent context.Context, action, body string, k kind) (int, http.Header, *bytes.Buffer, error) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	// WroteRequest fires once the request has been handed to the
@@ -226,11 +243,16 @@ func (c *Client) post(parent context.Context, action, body string, k kind) (int,
 		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: sent, Err: c.transportCause(parent, ctx, err)}
 	}
 	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
-	if err != nil {
+	reply := replyBuffers.Get().(*bytes.Buffer)
+	if n := resp.ContentLength; n > 0 && n <= maxReplyBytes {
+		reply.Grow(int(n) + bytes.MinRead) // read whole without growing
+	}
+	if _, err := reply.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes+1)); err != nil {
+		putReplyBuffer(reply)
 		return 0, nil, nil, &TransportError{Action: action, Write: bool(k), Sent: true, Err: c.transportCause(parent, ctx, err)}
 	}
-	if len(reply) > maxReplyBytes {
+	if reply.Len() > maxReplyBytes {
+		putReplyBuffer(reply)
 		return 0, nil, nil, &ResponseError{Action: action, Write: bool(k), HTTPStatus: resp.StatusCode,
 			Reason: fmt.Sprintf("reply is larger than %d bytes", maxReplyBytes)}
 	}
@@ -287,18 +309,48 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: reason, Snippet: snippet(trimmed)}
 	}
-	// The reply is validated once; both decodes below then take the fast
-	// path of scan.go, which relies on that.
+	// One pass decodes the envelope and out together (fastdecode.go); a
+	// reply it does not take is validated once, and both decodes below then
+	// take the fast path of scan.go, which relies on that.
 	var env envelope
-	if !json.Valid(trimmed) {
-		err := json.Unmarshal(trimmed, &env)
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	fast := false
+	if onePassTakes(out) {
+		if fast = decodeOnePass(trimmed, &env, out) == nil; !fast {
+			env = envelope{}
+			if out != nil {
+				reflect.ValueOf(out).Elem().SetZero()
+			}
+		}
 	}
-	if err := decodeValid(trimmed, &env); err != nil {
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	if !fast {
+		if !json.Valid(trimmed) {
+			err := json.Unmarshal(trimmed, &env)
+			return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+				Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+		}
+		if err := decodeValid(trimmed, &env); err != nil {
+			return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+				Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+		}
 	}
+	if err := checkEnvelope(action, k, status, contentType, trimmed, &env); err != nil {
+		if fast && out != nil {
+			reflect.ValueOf(out).Elem().SetZero() // as if it had not been decoded
+		}
+		return err
+	}
+	if out == nil || fast {
+		return nil
+	}
+	if err := decodeValid(trimmed, out); err != nil {
+		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
+	}
+	return nil
+}
+
+// checkEnvelope turns a reply whose envelope is not a success into its error.
+func checkEnvelope(action string, k kind, status int, contentType string, trimmed []byte, env *envelope) error {
 	switch strings.ToLower(string(env.Result)) {
 	case "success":
 	case "error":
@@ -310,13 +362,6 @@ func decodeReply(action string, k kind, status int, contentType string, reply []
 	if status < 200 || status > 299 {
 		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
 			Reason: "reply says success with a failing HTTP status", Snippet: snippet(trimmed)}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := decodeValid(trimmed, out); err != nil {
-		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
-			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
 	}
 	return nil
 }

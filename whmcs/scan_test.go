@@ -1,9 +1,12 @@
 package whmcs
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -63,7 +66,7 @@ var scanSeeds = []string{
 // fastPathTypes are the reply types the fast path is checked on.
 func fastPathTypes() []any {
 	return []any{&GetClientsProductsResponse{}, &GetClientsAddonsResponse{}, &GetProductsResponse{},
-		&GetPaymentMethodsResponse{}, &UpgradeProductResponse{}, &envelope{}}
+		&GetPaymentMethodsResponse{}, &UpgradeProductResponse{}, &UpdateClientProductResponse{}, &UpdateClientAddonResponse{}, &envelope{}}
 }
 
 // sameDecoding decodes reply with the fast path and with encoding/json into
@@ -92,19 +95,124 @@ func TestFastPathAgreesWithEncodingJSON(t *testing.T) {
 	sameDecoding(t, string(benchProductsReply(t, 30)), &GetClientsProductsResponse{})
 }
 
-// FuzzFastPath: on any valid JSON, the fast path decodes what encoding/json
-// decodes and fails where it fails, with the same error, for every reply
-// type.
+// sameOnePass decodes reply in one pass (fastdecode.go) into new values of
+// out's type and, when it does not give up, requires exactly what
+// encoding/json decodes: the envelope and out alike.
+func sameOnePass(t *testing.T, reply string, out any) {
+	t.Helper()
+	typ := reflect.TypeOf(out).Elem()
+	fast, slow := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+	if !onePassTakes(fast) {
+		return
+	}
+	var fastEnv, slowEnv envelope
+	if err := decodeOnePass([]byte(reply), &fastEnv, fast); err != nil {
+		if !errors.Is(err, errSlow) {
+			t.Fatalf("%s into %s: the one-pass decoder failed with %v, not errSlow", reply, typ, err)
+		}
+		return
+	}
+	if err := json.Unmarshal([]byte(reply), &slowEnv); err != nil {
+		t.Fatalf("%s: the one-pass decoder took what encoding/json refuses as the envelope: %v", reply, err)
+	}
+	if err := json.Unmarshal([]byte(reply), slow); err != nil {
+		t.Fatalf("%s into %s: the one-pass decoder took what encoding/json refuses: %v", reply, typ, err)
+	}
+	if fastEnv != slowEnv {
+		t.Fatalf("%s: envelope\none pass:      %+v\nencoding/json: %+v", reply, fastEnv, slowEnv)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("%s into %s:\none pass:      %+v\nencoding/json: %+v", reply, typ, fast, slow)
+	}
+}
+
+// decodeReplyEncodingJSON is decodeReply done with encoding/json alone: what
+// decodeReply must give, value and error.
+func decodeReplyEncodingJSON(action string, k kind, status int, contentType string, reply []byte, out any) error {
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(reply, []byte("\xef\xbb\xbf")))
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return decodeReply(action, k, status, contentType, reply, out) // not JSON: no decoding to compare
+	}
+	var env envelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+			Reason: "reply is malformed JSON: " + err.Error(), Snippet: snippet(trimmed)}
+	}
+	if err := checkEnvelope(action, k, status, contentType, trimmed, &env); err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(trimmed, out); err != nil {
+		return &ResponseError{Action: action, Write: bool(k), HTTPStatus: status, ContentType: contentType,
+			Reason: "reply does not have the expected shape: " + err.Error(), Snippet: snippet(trimmed)}
+	}
+	return nil
+}
+
+// sameReplyDecoding decodes reply with decodeReply and with
+// decodeReplyEncodingJSON into new values of out's type and reports any
+// difference in value or error.
+func sameReplyDecoding(t *testing.T, reply string, out any) {
+	t.Helper()
+	typ := reflect.TypeOf(out).Elem()
+	got, want := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+	gotErr := decodeReply("GetClientsProducts", read, 200, "application/json", []byte(reply), got)
+	wantErr := decodeReplyEncodingJSON("GetClientsProducts", read, 200, "application/json", []byte(reply), want)
+	if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+		t.Fatalf("%s into %s:\ndecodeReply:   %v\nencoding/json: %v", reply, typ, gotErr, wantErr)
+	}
+	if gotErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s into %s:\ndecodeReply:   %+v\nencoding/json: %+v", reply, typ, got, want)
+	}
+}
+
+func TestOnePassAgreesWithEncodingJSON(t *testing.T) {
+	replies := append(slices.Clone(scanSeeds), docsGetClientsProducts, string(benchProductsReply(t, 30)))
+	for _, reply := range replies {
+		for _, out := range fastPathTypes() {
+			sameOnePass(t, reply, out)
+			sameReplyDecoding(t, `{"result":"success",`+strings.TrimPrefix(strings.TrimSpace(reply), "{"), out)
+			sameReplyDecoding(t, reply, out)
+		}
+	}
+}
+
+// TestOnePassTakesTheCommonReplies: the replies WHMCS sends are decoded in
+// one pass, not by the fallback (which would be correct, only slower).
+func TestOnePassTakesTheCommonReplies(t *testing.T) {
+	for _, reply := range []string{docsGetClientsProducts, string(benchProductsReply(t, 30)),
+		`{"result":"success","totalresults":0,"products":""}`,
+		`{"result":"success","products":{"product":{"7":{"id":"7"},"3":{"id":"3","customfields":{"customfield":[]}}}}}`,
+		`{"result":"error","message":"Client ID Not Found"}`} {
+		var env envelope
+		var out GetClientsProductsResponse
+		if err := decodeOnePass([]byte(reply), &env, &out); err != nil {
+			t.Errorf("%.80s: %v", reply, err)
+		}
+	}
+}
+
+// FuzzFastPath: on any valid JSON, the fast paths decode what encoding/json
+// decodes, for every reply type: scan.go's with the same errors, the
+// one-pass decoder whenever it does not give up; and decodeReply, which
+// uses both, gives what it gives with encoding/json alone, value and error,
+// on any input at all.
 func FuzzFastPath(f *testing.F) {
 	for _, s := range scanSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, reply string) {
+		for _, out := range fastPathTypes() {
+			sameReplyDecoding(t, reply, out)
+		}
 		if !json.Valid([]byte(reply)) {
+			for _, out := range fastPathTypes() {
+				sameOnePass(t, reply, out) // it must give up
+			}
 			return
 		}
 		for _, out := range fastPathTypes() {
 			sameDecoding(t, reply, out)
+			sameOnePass(t, reply, out)
 		}
 	})
 }
@@ -125,5 +233,36 @@ func TestFallback(t *testing.T) {
 	}
 	if err := eachMember([]byte(`{"a" 1}`), func([]byte, []byte) error { return nil }); !errors.Is(err, errScan) {
 		t.Errorf("a member without a colon: %v, want errScan", err)
+	}
+}
+
+// TestDecodedRepliesKeepNothingOfTheirBytes: the client reads replies into
+// buffers it reuses (replyBuffers), so nothing decodeReply returns, values
+// or errors, may share the reply's bytes.
+func TestDecodedRepliesKeepNothingOfTheirBytes(t *testing.T) {
+	replies := append(slices.Clone(scanSeeds), docsGetClientsProducts, string(benchProductsReply(t, 30)),
+		`{"result":"error","message":"Service ID Not Found"}`, `{"result":"success","products":{"product":[{"id":"x"}]}}`,
+		`<html>maintenance</html>`, `{"result":"success",`)
+	for _, reply := range replies {
+		for _, out := range fastPathTypes() {
+			typ := reflect.TypeOf(out).Elem()
+			got, want := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+			buf := []byte(reply)
+			gotErr := decodeReply("GetClientsProducts", read, 200, "application/json", buf, got)
+			var gotText string
+			if gotErr != nil {
+				gotText = gotErr.Error()
+			}
+			for i := range buf {
+				buf[i] = 'x'
+			}
+			wantErr := decodeReply("GetClientsProducts", read, 200, "application/json", []byte(reply), want)
+			if gotErr != nil && (wantErr == nil || gotErr.Error() != wantErr.Error() || gotText != gotErr.Error()) {
+				t.Fatalf("%.80s into %s: the error changed with the reply's bytes: %v", reply, typ, gotErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%.80s into %s: the value changed with the reply's bytes:\n%+v\n%+v", reply, typ, got, want)
+			}
+		}
 	}
 }

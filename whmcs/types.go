@@ -74,21 +74,38 @@ type Int int64
 // UnmarshalJSON accepts integers as numbers or strings; "" and null are 0.
 func (i *Int) UnmarshalJSON(b []byte) error {
 	t, err := scalarText(b, intType)
-	if err != nil || t == "" {
+	if err != nil {
 		*i = 0
 		return err
+	}
+	if parseInt(i, t) != nil {
+		return shapeError(b, intType)
+	}
+	return nil
+}
+
+// parseInt sets *i to the integer t holds ("" is 0): decimal digits, or a
+// number with no fraction that a float64 holds exactly.
+func parseInt(i *Int, t string) error {
+	if t == "" {
+		*i = 0
+		return nil
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(t, 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return shapeError(b, intType)
+			return errNotScalar
 		}
 		n = int64(f)
 	}
 	*i = Int(n)
 	return nil
 }
+
+// errNotScalar says that a text is not what a scalar type holds; the
+// UnmarshalJSON methods turn it into a shapeError naming the value.
+var errNotScalar = errors.New("whmcs: not a value of this type")
 
 // Float is an amount that WHMCS sends as "12.95", 12.95, "" or null.
 // encoding/json writes it in the shortest decimal form, e.g. 12.95 (with an
@@ -99,13 +116,25 @@ type Float float64
 // UnmarshalJSON accepts numbers as numbers or strings; "" and null are 0.
 func (f *Float) UnmarshalJSON(b []byte) error {
 	t, err := scalarText(b, floatType)
-	if err != nil || t == "" {
+	if err != nil {
 		*f = 0
 		return err
 	}
+	if parseFloat(f, t) != nil {
+		return shapeError(b, floatType)
+	}
+	return nil
+}
+
+// parseFloat sets *f to the finite number t holds ("" is 0).
+func parseFloat(f *Float, t string) error {
+	if t == "" {
+		*f = 0
+		return nil
+	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return shapeError(b, floatType)
+		return errNotScalar
 	}
 	*f = Float(v)
 	return nil
@@ -124,13 +153,21 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if parseBool(v, t) != nil {
+		return shapeError(b, boolType)
+	}
+	return nil
+}
+
+// parseBool sets *v to the flag t spells.
+func parseBool(v *Bool, t string) error {
 	switch strings.ToLower(t) {
 	case "1", "true", "on", "yes":
 		*v = true
 	case "", "0", "false", "off", "no":
 		*v = false
 	default:
-		return shapeError(b, boolType)
+		return errNotScalar
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -106,14 +107,11 @@ func (h *hold) read(line []byte) {
 
 // written notes line if it answers a pending request.
 func (h *hold) written(line []byte) {
-	var m struct {
-		Method string          `json:"method"`
-		ID     json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(line, &m) != nil || m.Method != "" {
+	raw, ok := answerID(line)
+	if !ok {
 		return
 	}
-	id, ok := idKey(m.ID)
+	id, ok := idKey(raw)
 	if !ok {
 		return
 	}
@@ -129,6 +127,85 @@ func (h *hold) written(line []byte) {
 		close(h.idle)
 		h.idle = nil
 	}
+}
+
+// answerScanner reads the lines the server writes, pooled.
+type answerScanner struct {
+	dec jsontext.Decoder
+	in  bytes.Buffer
+}
+
+var answerScanners = sync.Pool{New: func() any { return new(answerScanner) }}
+
+// answerOptions read what encoding/json reads: invalid UTF-8 is taken, a
+// repeated name's last value counts.
+var answerOptions = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)}
+
+// answerID returns the id of line when line is an answer: a JSON object
+// whose method, if any, is empty. It reads line as json.Unmarshal would into
+// struct{Method string; ID json.RawMessage} (names matched without regard to
+// case), but in one pass with jsontext instead of encoding/json's two: the
+// lines are whole results, a page of services or more, and the server
+// writes one for every call.
+func answerID(line []byte) (json.RawMessage, bool) {
+	a := answerScanners.Get().(*answerScanner)
+	defer func() {
+		a.in = bytes.Buffer{}
+		a.dec.Reset(&a.in) // keeps no reference to line
+		answerScanners.Put(a)
+	}()
+	a.in = *bytes.NewBuffer(line)
+	a.dec.Reset(&a.in, answerOptions...)
+	if tok, err := a.dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	var id json.RawMessage
+	method := false
+	for a.dec.PeekKind() != '}' {
+		name, err := a.dec.ReadValue()
+		if err != nil {
+			return nil, false
+		}
+		switch {
+		case memberIs(name, "method"):
+			v, err := a.dec.ReadValue()
+			switch {
+			case err != nil:
+				return nil, false
+			case v[0] == '"':
+				method = len(v) > 2
+			case v[0] != 'n': // null leaves it as it was; anything else is no string
+				return nil, false
+			}
+		case memberIs(name, "id"):
+			v, err := a.dec.ReadValue()
+			if err != nil {
+				return nil, false
+			}
+			id = append(id[:0], v...)
+		default:
+			if a.dec.SkipValue() != nil {
+				return nil, false
+			}
+		}
+	}
+	if _, err := a.dec.ReadToken(); err != nil {
+		return nil, false
+	}
+	if _, err := a.dec.ReadToken(); err != io.EOF {
+		return nil, false // more than one value
+	}
+	return id, !method
+}
+
+// memberIs reports whether the quoted member name raw is name, as
+// encoding/json matches names (without regard to case).
+func memberIs(raw jsontext.Value, name string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return bytes.EqualFold(raw[1:len(raw)-1], []byte(name))
+	}
+	unquoted, err := jsontext.AppendUnquote(nil, raw)
+	return err == nil && bytes.EqualFold(unquoted, []byte(name))
 }
 
 // idKey returns a JSON-RPC id as mcp-go echoes it: numbers go through

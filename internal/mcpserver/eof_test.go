@@ -230,3 +230,77 @@ func TestHoldEOFPassesAnIdleEnd(t *testing.T) {
 		t.Errorf("got %d, %v; want EOF", n, err)
 	}
 }
+
+// answerIDEncodingJSON is what answerID replaced: the line decoded by
+// encoding/json.
+func answerIDEncodingJSON(line []byte) (json.RawMessage, bool) {
+	var m struct {
+		Method string          `json:"method"`
+		ID     json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(line, &m) != nil || m.Method != "" {
+		return nil, false
+	}
+	return m.ID, true
+}
+
+var answerLines = []string{
+	`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\"a\":1}"}],"structuredContent":{"a":1}}}`,
+	`{"jsonrpc":"2.0","id":"x-1","error":{"code":-32602,"message":"bad"}}`,
+	`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info"}}`,
+	`{"jsonrpc":"2.0","id":7,"method":"elicitation/create","params":{}}`,
+	`{"jsonrpc":"2.0","ID":3,"Method":"","result":{}}`,
+	`{"jsonrpc":"2.0","\u0069d":4,"result":{}}`,
+	`{"id":1,"id":2,"result":{}}`,
+	`{"id":1,"method":"x","method":null}`,
+	`{"id":1,"method":null}`,
+	`{"id":1,"method":5}`,
+	`{"id":1,"method":""}`,
+	`{"id":null,"result":{}}`,
+	`{"id":{"a":1},"result":{}}`,
+	`{"id":1,"result":"caf` + "\xff" + `"}`,
+	`{"id":1,"result":{}} x`,
+	`{"id":1,"result":{}} {}`,
+	`{"id":1,"result":{}`,
+	`{"id":1,"result":{}}  `,
+	`[1,2]`,
+	`null`,
+	`"text"`,
+	``,
+	`{}`,
+}
+
+// TestAnswerIDAgreesWithEncodingJSON: written counts the same answers, with
+// the same ids, as when it decoded lines with encoding/json.
+func TestAnswerIDAgreesWithEncodingJSON(t *testing.T) {
+	for _, line := range answerLines {
+		gotID, gotOK := answerID([]byte(line))
+		wantID, wantOK := answerIDEncodingJSON([]byte(line))
+		gotKey, gotKeyOK := idKey(gotID)
+		wantKey, wantKeyOK := idKey(wantID)
+		gotOK, wantOK = gotOK && gotKeyOK, wantOK && wantKeyOK // what written acts on
+		if gotOK != wantOK || (gotOK && gotKey != wantKey) {
+			t.Errorf("%s: answerID %q %v (key %q %v), encoding/json %q %v (key %q %v)",
+				line, gotID, gotOK, gotKey, gotKeyOK, wantID, wantOK, wantKey, wantKeyOK)
+		}
+	}
+}
+
+// FuzzAnswerID: on any line, answerID tells answers and their ids as
+// encoding/json did (as far as written acts on them).
+func FuzzAnswerID(f *testing.F) {
+	for _, line := range answerLines {
+		f.Add(line)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		gotID, gotOK := answerID([]byte(line))
+		wantID, wantOK := answerIDEncodingJSON([]byte(line))
+		gotKey, gotKeyOK := idKey(gotID)
+		wantKey, wantKeyOK := idKey(wantID)
+		gotOK, wantOK = gotOK && gotKeyOK, wantOK && wantKeyOK // what written acts on
+		if gotOK != wantOK || (gotOK && gotKey != wantKey) {
+			t.Fatalf("%q: answerID %q %v (key %q %v), encoding/json %q %v (key %q %v)",
+				line, gotID, gotOK, gotKey, gotKeyOK, wantID, wantOK, wantKey, wantKeyOK)
+		}
+	})
+}

@@ -22,9 +22,9 @@ const Name = "whmcs-mcp"
 
 // Instructions tell the model how the tools fit together; the reads are
 // listed from their specs.
-var Instructions = instructions(tools.All(nil))
+var Instructions = instructions(tools.Specs())
 
-func instructions(all []tools.Tool) string {
+func instructions(all []tools.Spec) string {
 	var reads []string
 	for _, t := range all {
 		if t.Kind == tools.Read {

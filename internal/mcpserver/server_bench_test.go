@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/fixture"
 	"github.com/whmcs-mcp/whmcs-mcp/internal/logging"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/whmcs"
@@ -25,16 +27,26 @@ import (
 )
 
 // benchServer returns an initialized server whose WHMCS answers every
-// request with the sandbox's GetClientsProducts reply for client 1.
-func benchServer(b *testing.B) (*server.MCPServer, context.Context) {
+// request with the sandbox's GetClientsProducts reply for client 1, or with
+// services > 0, for a page of that many of the bench's figure-6 services
+// (internal/fixture).
+func benchServer(b *testing.B, services int) (*server.MCPServer, context.Context) {
 	b.Helper()
-	sb, err := sandbox.Open(sandbox.Options{})
+	sb, err := sandbox.Open(sandbox.Options{Now: sandbox.FixedClock(fixture.Now)})
 	if err != nil {
 		b.Fatal(err)
 	}
+	form := url.Values{"action": {"GetClientsProducts"}, "clientid": {"1"},
+		"identifier": {sandbox.DefaultIdentifier}, "secret": {sandbox.DefaultSecret}, "responsetype": {"json"}}
+	if services > 0 {
+		if err := fixture.Services(context.Background(), sb, services); err != nil {
+			b.Fatal(err)
+		}
+		form.Set("clientid", strconv.Itoa(fixture.Client))
+		form.Set("limitnum", strconv.Itoa(services))
+	}
 	live := httptest.NewServer(sb)
-	resp, err := http.PostForm(live.URL+sandbox.APIPath, url.Values{"action": {"GetClientsProducts"}, "clientid": {"1"},
-		"identifier": {sandbox.DefaultIdentifier}, "secret": {sandbox.DefaultSecret}, "responsetype": {"json"}})
+	resp, err := http.PostForm(live.URL+sandbox.APIPath, form)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,8 +81,10 @@ func benchServer(b *testing.B) (*server.MCPServer, context.Context) {
 	return srv, ctx
 }
 
-func benchMessage(b *testing.B, msg string) {
-	srv, ctx := benchServer(b)
+func benchMessage(b *testing.B, msg string) { benchMessageOf(b, 0, msg) }
+
+func benchMessageOf(b *testing.B, services int, msg string) {
+	srv, ctx := benchServer(b, services)
 	raw := json.RawMessage(msg)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -94,4 +108,15 @@ func BenchmarkToolsList(b *testing.B) {
 // (WHMCS's reference example: client 1, two services).
 func BenchmarkGetClientsProducts(b *testing.B) {
 	benchMessage(b, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_clients_products","arguments":{"clientid":1}}}`)
+}
+
+// BenchmarkGetClientsProducts25 is a whole tools/call of get_clients_products
+// for a page of 25 of the bench's figure-6 services, with the default fields
+// and with every field.
+func BenchmarkGetClientsProducts25(b *testing.B) {
+	for _, c := range []struct{ name, fields string }{{"default", ""}, {"all", `,"fields":["*"]`}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchMessageOf(b, 25, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_clients_products","arguments":{"clientid":5,"limitnum":25`+c.fields+`}}}`)
+		})
+	}
 }

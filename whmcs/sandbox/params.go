@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // params are a request's form fields.
@@ -148,13 +149,16 @@ func (p params) optCycleName(name string) (string, bool) {
 
 // numericPrefix matches the leading numeric part of a string as PHP reads
 // it: optional blanks and sign, digits with an optional fraction, and an
-// optional exponent.
-var numericPrefix = regexp.MustCompile(`^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?`)
+// optional exponent. Compiled on first use: the sandbox is linked into
+// every whmcs-mcp, which starts far more often than it serves a sandbox.
+var numericPrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?`)
+})
 
 // phpInt is PHP's (int) cast of a string: the leading integer part ("12abc"
 // is 12, "abc" is 0, "7.9" is 7), saturated at the int64 range.
 func phpInt(s string) int64 {
-	if m := numericPrefix.FindString(s); m != "" && !strings.ContainsAny(m, ".eE") {
+	if m := numericPrefix().FindString(s); m != "" && !strings.ContainsAny(m, ".eE") {
 		if n, err := strconv.ParseInt(strings.TrimLeft(m, " \t\n\r\v\f"), 10, 64); err == nil {
 			return n
 		}
@@ -179,7 +183,7 @@ func floatInt(f float64) int64 {
 // phpFloat is PHP's (float) cast of a string: the leading numeric part
 // ("12.5 USD" is 12.5), 0 when there is none.
 func phpFloat(s string) float64 {
-	m := numericPrefix.FindString(s)
+	m := numericPrefix().FindString(s)
 	if m == "" {
 		return 0
 	}
