@@ -99,10 +99,14 @@ type Handler struct {
 //go:embed templates/*.html templates/style.css
 var assets embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"describe": tools.Describe,
-	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-}).ParseFS(assets, "templates/*.html"))
+// pages are the templates, parsed on first use (not at start-up: most
+// servers never serve a page).
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"describe": tools.Describe,
+		"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	}).ParseFS(assets, "templates/*.html"))
+})
 
 // New returns the pages' handler.
 func New(opts Options) *Handler {
@@ -172,7 +176,7 @@ type page struct {
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name, p); err != nil {
+	if err := pages().ExecuteTemplate(w, name, p); err != nil {
 		h.log.Error("approval pages: rendering failed", "page", name, "err", err)
 	}
 }
