@@ -16,12 +16,15 @@ import (
 
 // approvalPages returns the approval pages of a's policy, or nil when the
 // policy names no approver. An MCP principal's bearer token never signs in.
+// Sessions are kept with the confirmations (--state), so that with a shared
+// state an approver signed in on one replica is signed in on all.
 func approvalPages(a *app, auth *policy.Authenticator, secure bool) http.Handler {
 	if len(a.policy.File().Approvals.Approvers) == 0 {
 		return nil
 	}
 	isMCPToken := func(token string) bool { return auth != nil && auth.Authenticate(token) != nil }
-	return approvalweb.New(approvalweb.Options{Approvals: a.policy, IsMCPToken: isMCPToken, Secure: secure, Logger: a.log})
+	sessions, _ := a.state.ledger.(policy.SessionStore)
+	return approvalweb.New(approvalweb.Options{Approvals: a.policy, IsMCPToken: isMCPToken, Secure: secure, Sessions: sessions, Logger: a.log})
 }
 
 // approvalsCommand serves the approval pages alone, for servers on stdio:

@@ -44,6 +44,11 @@ func OpenFileLedger(path string) (*FileLedger, error) {
 	)`,
 		`CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created DESC, id)`,
 		`CREATE INDEX IF NOT EXISTS approvals_keep ON approvals (keep)`,
+		`CREATE TABLE IF NOT EXISTS sessions (
+		key     TEXT PRIMARY KEY,
+		data    TEXT NOT NULL,
+		expires INTEGER NOT NULL
+	)`,
 	} {
 		if _, err = db.Exec(stmt); err != nil {
 			db.Close()
@@ -180,3 +185,39 @@ func decodeStoredApproval(raw string) (*Approval, error) {
 
 // Close closes the file.
 func (l *FileLedger) Close() error { return l.db.Close() }
+
+// PutSession implements SessionStore; it also forgets expired sessions.
+func (l *FileLedger) PutSession(ctx context.Context, key string, s *ApproverSession) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if _, err := l.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= ?`, l.now().UnixMicro()); err != nil {
+		return err
+	}
+	_, err = l.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (key, data, expires) VALUES (?, ?, ?)`, key, string(b), s.Expires.UnixMicro())
+	return err
+}
+
+// Session implements SessionStore.
+func (l *FileLedger) Session(ctx context.Context, key string) (*ApproverSession, error) {
+	var raw string
+	err := l.db.QueryRowContext(ctx, `SELECT data FROM sessions WHERE key = ? AND expires > ?`, key, l.now().UnixMicro()).Scan(&raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	var s ApproverSession
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return nil, fmt.Errorf("confirmation ledger: an unreadable session: %w", err)
+	}
+	return &s, nil
+}
+
+// DeleteSession implements SessionStore.
+func (l *FileLedger) DeleteSession(ctx context.Context, key string) error {
+	_, err := l.db.ExecContext(ctx, `DELETE FROM sessions WHERE key = ?`, key)
+	return err
+}

@@ -48,6 +48,25 @@ func TestFileApprovals(t *testing.T) {
 	ledgertest.RunApprovals(t, a, b)
 }
 
+func TestMemorySessions(t *testing.T) {
+	s := policy.NewMemorySessions(nil)
+	ledgertest.RunSessions(t, s, s)
+}
+
+func TestFileSessions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	a, err := policy.OpenFileLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := policy.OpenFileLedger(path) // a second process's handle
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	ledgertest.RunSessions(t, a, b)
+}
+
 // TestFileApprovalsNeverReplaced: a second PutApproval of an id is an
 // error, not a silent replacement of a request that may be decided.
 func TestFileApprovalsNeverReplaced(t *testing.T) {

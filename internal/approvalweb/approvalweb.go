@@ -8,7 +8,8 @@
 // Pages are rendered on the server (html/template), work without
 // JavaScript and on a phone. Every response forbids framing and scripts
 // (Content-Security-Policy, X-Frame-Options), and is not cached.
-// Sessions live in this process' memory.
+// Sessions live in the state replicas share (--state: SQLite or Redis), or
+// in this process' memory.
 package approvalweb
 
 import (
@@ -46,8 +47,6 @@ const (
 const (
 	// DefaultSessionTTL is how long a sign-in lasts.
 	DefaultSessionTTL = 12 * time.Hour
-	// maxSessions bounds the sessions kept: the oldest go first.
-	maxSessions = 1000
 	// signInBurst failed sign-ins an address may make at once, then one
 	// every signInEvery.
 	signInBurst = 10
@@ -80,6 +79,10 @@ type Options struct {
 	Secure bool
 	// SessionTTL is how long a sign-in lasts (0 = DefaultSessionTTL).
 	SessionTTL time.Duration
+	// Sessions keeps the signed-in approvers' sessions: the state shared by
+	// replicas (SQLite, Redis) so that a sign-in holds on all of them; nil
+	// means this process' memory.
+	Sessions policy.SessionStore
 	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -91,7 +94,8 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
-	sessions *sessions
+	sessions policy.SessionStore
+	ttl      time.Duration
 	failures *failureBudget
 	csrf     *http.CrossOriginProtection
 }
@@ -121,7 +125,10 @@ func New(opts Options) *Handler {
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
 	}
-	h.sessions = &sessions{byID: map[string]*session{}, ttl: ttl, now: h.now}
+	h.ttl, h.sessions = ttl, opts.Sessions
+	if h.sessions == nil {
+		h.sessions = policy.NewMemorySessions(h.now)
+	}
 	h.failures = &failureBudget{limiters: map[string]*rate.Limiter{}}
 	h.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("approval pages: cross-site request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
@@ -248,38 +255,65 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		retry(http.StatusUnauthorized, "That is not an approver's token.")
 		return
 	}
-	s := h.sessions.create(name)
+	id, err := h.createSession(r.Context(), name)
+	if err != nil {
+		h.log.Error("approval pages: the session store cannot be written", "err", err)
+		h.plain(w, http.StatusServiceUnavailable, "Signing in is not possible now (the session store cannot be reached); try again shortly.")
+		return
+	}
 	h.setCookie(w, "signin", "", -1)
-	h.setCookie(w, "session", s.id, int(h.sessions.ttl/time.Second))
+	h.setCookie(w, "session", id, int(h.ttl/time.Second))
 	h.log.Info("approval pages: approver signed in", "approver", name, "addr", addr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
-	if s := h.session(r); s != nil && h.formCSRF(r, s) {
-		h.sessions.remove(s.id)
+	if s, _ := h.session(r); s != nil && h.formCSRF(r, s) {
+		if err := h.sessions.DeleteSession(r.Context(), sessionKey(s.id)); err != nil {
+			h.log.Error("approval pages: the session store cannot be written", "err", err)
+		}
 	}
 	h.setCookie(w, "session", "", -1)
 	http.Redirect(w, r, pathSignIn, http.StatusSeeOther)
 }
 
-// session returns the signed-in approver's session, or nil.
-func (h *Handler) session(r *http.Request) *session {
+// session returns the signed-in approver's session, or nil; an error when
+// the session store cannot be read.
+func (h *Handler) session(r *http.Request) (*session, error) {
 	c, err := r.Cookie(h.cookieName("session"))
-	if err != nil {
-		return nil
+	if err != nil || c.Value == "" {
+		return nil, nil
 	}
-	return h.sessions.get(c.Value)
+	s, err := h.sessions.Session(r.Context(), sessionKey(c.Value))
+	if err != nil || s == nil {
+		return nil, err
+	}
+	return &session{id: c.Value, approver: s.Approver, csrf: s.CSRF}, nil
 }
 
-// requireSession returns the session, or redirects to the sign-in form.
+// requireSession returns the session, or answers the request: a redirect to
+// the sign-in form, or 503 when the session store cannot be read.
 func (h *Handler) requireSession(w http.ResponseWriter, r *http.Request) *session {
-	s := h.session(r)
-	if s == nil {
+	s, err := h.session(r)
+	switch {
+	case err != nil:
+		h.log.Error("approval pages: the session store cannot be read", "err", err)
+		h.plain(w, http.StatusServiceUnavailable, "Your sign-in cannot be checked now (the session store cannot be reached); try again shortly.")
+	case s == nil:
 		http.Redirect(w, r, pathSignIn+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 	}
 	return s
 }
+
+// createSession signs approver in and returns the new session's id.
+func (h *Handler) createSession(ctx context.Context, approver string) (string, error) {
+	id := randomToken()
+	err := h.sessions.PutSession(ctx, sessionKey(id), &policy.ApproverSession{Approver: approver, CSRF: randomToken(), Expires: h.now().Add(h.ttl)})
+	return id, err
+}
+
+// sessionKey is where a session is kept: the SHA-256 of its id.
+func sessionKey(id string) string { return policy.TokenSHA256(id) }
 
 // formCSRF reports whether a parsed POST carries the session's CSRF token.
 func (h *Handler) formCSRF(r *http.Request, s *session) bool {
@@ -346,7 +380,12 @@ func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
+	s, err := h.session(r)
+	if err != nil {
+		h.log.Error("approval pages: the session store cannot be read", "err", err)
+		h.plain(w, http.StatusServiceUnavailable, "Your sign-in cannot be checked now (the session store cannot be reached); nothing was decided. Try again shortly.")
+		return
+	}
 	if s == nil {
 		h.plain(w, http.StatusUnauthorized, "Sign in first: only an approver can decide.")
 		return
@@ -411,53 +450,6 @@ func randomToken() string {
 // session is one signed-in approver.
 type session struct {
 	id, approver, csrf string
-	expires            time.Time
-}
-
-// sessions are the signed-in approvers, in memory.
-type sessions struct {
-	mu   sync.Mutex
-	byID map[string]*session
-	ttl  time.Duration
-	now  func() time.Time
-}
-
-func (ss *sessions) create(approver string) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	now := ss.now()
-	if len(ss.byID) >= maxSessions {
-		var oldest *session
-		for id, s := range ss.byID {
-			if now.After(s.expires) {
-				delete(ss.byID, id)
-			} else if oldest == nil || s.expires.Before(oldest.expires) {
-				oldest = s
-			}
-		}
-		if len(ss.byID) >= maxSessions && oldest != nil {
-			delete(ss.byID, oldest.id)
-		}
-	}
-	s := &session{id: randomToken(), approver: approver, csrf: randomToken(), expires: now.Add(ss.ttl)}
-	ss.byID[s.id] = s
-	return s
-}
-
-func (ss *sessions) get(id string) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s := ss.byID[id]
-	if s == nil || !ss.now().Before(s.expires) {
-		return nil
-	}
-	return s
-}
-
-func (ss *sessions) remove(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.byID, id)
 }
 
 // failureBudget bounds failed sign-ins per address, as the MCP endpoint

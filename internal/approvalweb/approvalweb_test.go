@@ -7,11 +7,13 @@ package approvalweb_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -41,6 +43,7 @@ type site struct {
 	sb     *sandbox.Sandbox
 	policy *policy.Policy
 	tools  map[string]tools.Tool
+	auth   *policy.Authenticator
 	now    atomic.Int64
 }
 
@@ -79,16 +82,22 @@ approvals:
 	for _, tool := range tools.All(&tools.Deps{WHMCS: wc, Gate: s.policy}) {
 		s.tools[tool.Name] = tool
 	}
-	auth, err := policy.NewAuthenticator(f, "")
-	if err != nil {
+	if s.auth, err = policy.NewAuthenticator(f, ""); err != nil {
 		t.Fatal(err)
 	}
-	pages := approvalweb.New(approvalweb.Options{Approvals: s.policy, Now: now,
-		IsMCPToken: func(tok string) bool { return auth.Authenticate(tok) != nil }})
-	srv := httptest.NewServer(pages)
-	t.Cleanup(srv.Close)
-	s.url = srv.URL
+	s.url = s.serve(nil)
 	return s
+}
+
+// serve serves the pages of the site's policy, keeping sessions in
+// sessions (nil: the handler's memory), and returns their base URL.
+func (s *site) serve(sessions policy.SessionStore) string {
+	now := func() time.Time { return time.Unix(0, s.now.Load()) }
+	pages := approvalweb.New(approvalweb.Options{Approvals: s.policy, Now: now, Sessions: sessions,
+		IsMCPToken: func(tok string) bool { return s.auth.Authenticate(tok) != nil }})
+	srv := httptest.NewServer(pages)
+	s.t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // ask calls a write tool as principal name and returns its result.
@@ -430,4 +439,71 @@ func TestValuesAreRenderedInert(t *testing.T) {
 			t.Errorf("%s does not show the value escaped", path)
 		}
 	}
+}
+
+func TestASignInHoldsOnEveryReplicaSharingTheState(t *testing.T) {
+	s := newSite(t)
+	state, err := policy.OpenFileLedger(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { state.Close() })
+	s.url = s.serve(state) // replica A
+	replicaB := s.serve(state)
+	b := s.browser()
+	b.mustSignIn(aliceToken)
+	id := s.request("bot", terminate)
+
+	s.url = replicaB
+	status, page, _ := b.get("/approvals/" + id)
+	if status != http.StatusOK || !strings.Contains(page, `id="approve"`) {
+		t.Fatalf("replica B does not know alice's sign-in on A: %d", status)
+	}
+	if status, _ := b.post("/approvals/"+id, url.Values{"csrf": {csrfOf(t, page)}, "decision": {"approve"}}, nil); status != http.StatusOK || s.status(id) != policy.ApprovalApproved {
+		t.Errorf("approving on replica B: %d, %s", status, s.status(id))
+	}
+	_, page, _ = b.get("/approvals")
+	b.post("/approvals/sign-out", url.Values{"csrf": {csrfOf(t, page)}}, nil)
+	if status, _, _ := b.get("/approvals"); status != http.StatusSeeOther {
+		t.Errorf("after signing out on B: %d, want a redirect to the sign-in", status)
+	}
+}
+
+// brokenSessions is a session store that cannot be reached.
+type brokenSessions struct{}
+
+var errUnreachable = errors.New("connection refused")
+
+func (brokenSessions) PutSession(context.Context, string, *policy.ApproverSession) error {
+	return errUnreachable
+}
+func (brokenSessions) Session(context.Context, string) (*policy.ApproverSession, error) {
+	return nil, errUnreachable
+}
+func (brokenSessions) DeleteSession(context.Context, string) error { return errUnreachable }
+
+func TestSessionStoreDownRefusesClosed(t *testing.T) {
+	s := newSite(t)
+	s.url = s.serve(brokenSessions{})
+	b := s.browser()
+	if status, _ := b.signIn(aliceToken); status != http.StatusServiceUnavailable {
+		t.Errorf("sign-in with the session store down: %d, want 503", status)
+	}
+	b.c.Jar.SetCookies(mustURL(t, s.url), []*http.Cookie{{Name: "whmcs-mcp-session", Value: "guess", Path: "/"}})
+	if status, _, _ := b.get("/approvals"); status != http.StatusServiceUnavailable {
+		t.Errorf("the list with the session store down: %d, want 503", status)
+	}
+	id := s.request("bot", terminate)
+	if status, _ := b.post("/approvals/"+id, url.Values{"decision": {"approve"}, "csrf": {"x"}}, nil); status != http.StatusServiceUnavailable || s.status(id) != policy.ApprovalPending {
+		t.Errorf("a decision with the session store down: %d, %s", status, s.status(id))
+	}
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

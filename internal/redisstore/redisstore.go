@@ -101,12 +101,16 @@ func redacted(raw string) string {
 }
 
 // Ledger returns the confirmation ledger kept in Redis. It is also the
-// policy.ApprovalStore of the approval requests.
+// policy.ApprovalStore of the approval requests and the
+// policy.SessionStore of the approval pages.
 func (s *Store) Ledger() policy.Ledger { return ledger{s} }
 
 type ledger struct{ s *Store }
 
-var _ policy.ApprovalStore = ledger{}
+var (
+	_ policy.ApprovalStore = ledger{}
+	_ policy.SessionStore  = ledger{}
+)
 
 func (l ledger) key(k string) string { return l.s.prefix + "confirm:" + k }
 
@@ -139,6 +143,48 @@ func (l ledger) Take(ctx context.Context, key string) (*policy.Entry, error) {
 		return nil, fmt.Errorf("%s: an unreadable ledger entry: %w", l.s.where, err)
 	}
 	return &e, nil
+}
+
+func (l ledger) sessionKey(k string) string { return l.s.prefix + "session:" + k }
+
+// PutSession implements policy.SessionStore: the session expires from Redis
+// when it expires.
+func (l ledger) PutSession(ctx context.Context, key string, s *policy.ApproverSession) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := l.s.c.Set(ctx, l.sessionKey(key), b, max(time.Until(s.Expires), time.Millisecond)).Err(); err != nil {
+		return fmt.Errorf("%s: %w", l.s.where, err)
+	}
+	return nil
+}
+
+// Session implements policy.SessionStore.
+func (l ledger) Session(ctx context.Context, key string) (*policy.ApproverSession, error) {
+	raw, err := l.s.c.Get(ctx, l.sessionKey(key)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", l.s.where, err)
+	}
+	var s policy.ApproverSession
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return nil, fmt.Errorf("%s: an unreadable session: %w", l.s.where, err)
+	}
+	if !time.Now().Before(s.Expires) {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// DeleteSession implements policy.SessionStore.
+func (l ledger) DeleteSession(ctx context.Context, key string) error {
+	if err := l.s.c.Del(ctx, l.sessionKey(key)).Err(); err != nil {
+		return fmt.Errorf("%s: %w", l.s.where, err)
+	}
+	return nil
 }
 
 func (l ledger) approvalKey(id string) string { return l.s.prefix + "approval:" + id }

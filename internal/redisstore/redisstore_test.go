@@ -41,6 +41,16 @@ func TestRedisApprovals(t *testing.T) {
 	ledgertest.RunApprovals(t, a, b)
 }
 
+func TestRedisSessions(t *testing.T) {
+	url := redistest.URL(t)
+	a, ok := open(t, url).Ledger().(policy.SessionStore)
+	if !ok {
+		t.Fatal("the Redis ledger is not a SessionStore")
+	}
+	b := open(t, url).Ledger().(policy.SessionStore) // another replica's connection
+	ledgertest.RunSessions(t, a, b)
+}
+
 // TestRedisApprovalKeys: a request's key lives until its keep time, also
 // after an update; a second put of an id is refused; the index forgets
 // requests whose keys have expired.
