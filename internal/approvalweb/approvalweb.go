@@ -83,7 +83,7 @@ type Options struct {
 	// replicas (SQLite, Redis) so that a sign-in holds on all of them; nil
 	// means this process' memory.
 	Sessions policy.SessionStore
-	Logger     *slog.Logger
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
