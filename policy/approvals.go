@@ -433,6 +433,18 @@ func (p *Policy) SignIn(token string) (string, bool) {
 	return name, name != ""
 }
 
+// IsApprover reports whether the policy in force names an approver name
+// whose token has the SHA-256 digest (hex): a session of an approver
+// removed from the policy, or whose token was replaced, ends.
+func (p *Policy) IsApprover(name, digest string) bool {
+	for _, ap := range p.file.Approvals.Approvers {
+		if ap.Name == name && subtle.ConstantTimeCompare([]byte(ap.TokenSHA256), []byte(digest)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // recordApproval appends an audit record of request a's progress.
 func (p *Policy) recordApproval(c *call, a *Approval, event, outcome, approver, reason string) {
 	p.record(c, audit.Record{Event: event, ApprovalID: a.ID, Outcome: outcome, Approver: approver, Reason: reason})

@@ -9,6 +9,10 @@ import (
 // ApproverSession is an approver signed in on the approval pages.
 type ApproverSession struct {
 	Approver string `json:"approver"`
+	// TokenSHA256 is the token_sha256 of the approver when they signed
+	// in: the session ends when the policy no longer names that approver
+	// with that token.
+	TokenSHA256 string `json:"token_sha256"`
 	// CSRF is the token every form of the session carries.
 	CSRF    string    `json:"csrf"`
 	Expires time.Time `json:"expires"`

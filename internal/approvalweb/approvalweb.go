@@ -66,6 +66,7 @@ type Approvals interface {
 	LivePreview(ctx context.Context, a *policy.Approval) (*tools.Preview, string, error)
 	Decide(ctx context.Context, id, approver string, approve bool, reason string) (*policy.Approval, error)
 	SignIn(token string) (string, bool)
+	IsApprover(name, tokenSHA256 string) bool
 }
 
 // Options configure the pages.
@@ -255,7 +256,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		retry(http.StatusUnauthorized, "That is not an approver's token.")
 		return
 	}
-	id, err := h.createSession(r.Context(), name)
+	id, err := h.createSession(r.Context(), name, policy.TokenSHA256(token))
 	if err != nil {
 		h.log.Error("approval pages: the session store cannot be written", "err", err)
 		h.plain(w, http.StatusServiceUnavailable, "Signing in is not possible now (the session store cannot be reached); try again shortly.")
@@ -288,6 +289,9 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	if err != nil || s == nil {
 		return nil, err
 	}
+	if !h.opts.Approvals.IsApprover(s.Approver, s.TokenSHA256) {
+		return nil, nil // removed from the policy, or given another token, since signing in
+	}
 	return &session{id: c.Value, approver: s.Approver, csrf: s.CSRF}, nil
 }
 
@@ -305,10 +309,12 @@ func (h *Handler) requireSession(w http.ResponseWriter, r *http.Request) *sessio
 	return s
 }
 
-// createSession signs approver in and returns the new session's id.
-func (h *Handler) createSession(ctx context.Context, approver string) (string, error) {
+// createSession signs approver in (with the token of that digest) and
+// returns the new session's id.
+func (h *Handler) createSession(ctx context.Context, approver, digest string) (string, error) {
 	id := randomToken()
-	err := h.sessions.PutSession(ctx, sessionKey(id), &policy.ApproverSession{Approver: approver, CSRF: randomToken(), Expires: h.now().Add(h.ttl)})
+	err := h.sessions.PutSession(ctx, sessionKey(id), &policy.ApproverSession{Approver: approver, TokenSHA256: digest,
+		CSRF: randomToken(), Expires: h.now().Add(h.ttl)})
 	return id, err
 }
 

@@ -507,3 +507,31 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+func TestASessionEndsWhenThePolicyNoLongerNamesTheApprover(t *testing.T) {
+	s := newSite(t)
+	state, err := policy.OpenFileLedger(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { state.Close() })
+	s.url = s.serve(state)
+	b := s.browser()
+	b.mustSignIn(aliceToken)
+	if status, _, _ := b.get("/approvals"); status != http.StatusOK {
+		t.Fatalf("signed in: %d", status)
+	}
+	// The server restarts with alice's token replaced, sharing the state.
+	f := *s.policy.File()
+	f.Approvals.Approvers = []policy.ApproverConfig{{Name: "alice", TokenSHA256: policy.TokenSHA256(strings.Repeat("z", 40))}}
+	restarted, err := policy.New(&f, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(approvalweb.New(approvalweb.Options{Approvals: restarted, Sessions: state}))
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	if status, _, hdr := b.get("/approvals"); status != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/approvals/sign-in") {
+		t.Errorf("a session of alice's old token after the policy replaced it: %d %s, want a redirect to the sign-in", status, hdr.Get("Location"))
+	}
+}
