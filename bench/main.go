@@ -114,7 +114,7 @@ func main() {
 		return
 	}
 	var o options
-	flag.StringVar(&o.out, "o", filepath.Join("bench", "results.json"), "write the figures as JSON to this file")
+	flag.StringVar(&o.out, "o", "", "write the figures as JSON to this file (default: bench/results.json for a full run, bench/results-partial.json with -only or -quick, so that they never replace the published figures)")
 	flag.StringVar(&o.bin, "bin", "", "measure this whmcs-mcp binary instead of building one")
 	flag.IntVar(&o.coldRuns, "cold", 20, "cold starts to time")
 	flag.IntVar(&o.calls, "calls", 10000, "get_clients_products calls for the memory and per-call figures")
@@ -126,6 +126,12 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer runs and calls: a smoke test, not figures to publish")
 	flag.Parse()
 	o.warmup = 500
+	if o.out == "" {
+		o.out = filepath.Join("bench", "results.json")
+		if o.only != "" || *quick {
+			o.out = filepath.Join("bench", "results-partial.json")
+		}
+	}
 	if *quick {
 		o.coldRuns, o.calls, o.warmup, o.roundTrips, o.httpFor = 5, 500, 50, 20, 2*time.Second
 	}
