@@ -268,3 +268,23 @@ func TestIntrospectionConfiguration(t *testing.T) {
 	_, err := newVerifier(t, iss, -1).Verify(context.Background(), iss.Opaque(iss.Claims(audience, "whmcs:read")))
 	wantRefusal(t, "opaque without introspection", err, "not a JWT")
 }
+
+// TestIntrospectionConcurrently: Verify from many goroutines (run with
+// -race), tokens cached and not.
+func TestIntrospectionConcurrently(t *testing.T) {
+	iss := oauthtest.New(t)
+	v := introspecting(t, iss, oauth.Config{})
+	tokens := []string{iss.Opaque(iss.Claims(audience, "whmcs:read")), iss.Opaque(iss.Claims(audience, "whmcs:write")), "unknown"}
+	var wg sync.WaitGroup
+	for g := range 12 {
+		wg.Go(func() {
+			for i := range 10 {
+				tok, err := v.Verify(context.Background(), tokens[(g+i)%len(tokens)])
+				if (err == nil) != ((g+i)%len(tokens) < 2) {
+					t.Errorf("token %d: %+v, %v", (g+i)%len(tokens), tok, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
