@@ -82,7 +82,7 @@ func newIntrospector(ctx context.Context, cfg *Config, md *Metadata) (*introspec
 	if _, err := in.introspect(ctx, "whmcs-mcp-start-up-check-"+rand.Text()); err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Detail != "" {
-			return nil, fmt.Errorf("token introspection at %s: %s", u, e.Detail)
+			return nil, fmt.Errorf("token introspection: %s", e.Detail) // the detail names the URL
 		}
 		return nil, fmt.Errorf("token introspection at %s: %w", u, err)
 	}
