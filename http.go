@@ -35,6 +35,12 @@ type httpSettings struct {
 	maxConnsPerAddr int
 	oauthIssuer     string
 	oauthAudience   string
+	// Token introspection of opaque access tokens: the endpoint (default:
+	// the issuer's metadata's) and this server's client at the issuer;
+	// the secret only from the environment (flags show in ps).
+	oauthIntrospectionURL string
+	oauthClientID         string
+	oauthClientSecret     string
 }
 
 // bind registers the HTTP flags on fs, with defaults from the environment.
@@ -48,6 +54,9 @@ func (h *httpSettings) bind(fs *flag.FlagSet) {
 	fs.Int64Var(&h.maxBody, "max-body", httpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted, in bytes (413 above it)")
 	fs.StringVar(&h.oauthIssuer, "oauth-issuer", os.Getenv("WHMCS_MCP_OAUTH_ISSUER"), "also take OAuth 2.1 JWT access tokens of this authorization server (its issuer URL; its metadata must be readable at start-up), for the policy principals with oauth_sub/oauth_scope (env WHMCS_MCP_OAUTH_ISSUER)")
 	fs.StringVar(&h.oauthAudience, "oauth-audience", os.Getenv("WHMCS_MCP_OAUTH_AUDIENCE"), "this server's canonical resource URI, which access tokens must carry in aud, e.g. https://mcp.example.com/mcp; default on a loopback address: http(s)://ADDR/mcp (env WHMCS_MCP_OAUTH_AUDIENCE)")
+	fs.StringVar(&h.oauthIntrospectionURL, "oauth-introspection-url", os.Getenv("WHMCS_MCP_OAUTH_INTROSPECTION_URL"), "also take opaque access tokens, checked at this token introspection endpoint of the issuer (RFC 7662); default with --oauth-client-id: the introspection_endpoint of the issuer's metadata (env WHMCS_MCP_OAUTH_INTROSPECTION_URL)")
+	fs.StringVar(&h.oauthClientID, "oauth-client-id", os.Getenv("WHMCS_MCP_OAUTH_CLIENT_ID"), "this server's client id at the issuer, for token introspection of opaque access tokens; its secret from the environment only: WHMCS_MCP_OAUTH_CLIENT_SECRET (env WHMCS_MCP_OAUTH_CLIENT_ID)")
+	h.oauthClientSecret = os.Getenv("WHMCS_MCP_OAUTH_CLIENT_SECRET")
 	fs.IntVar(&h.maxConns, "max-conns", envInt("WHMCS_MCP_MAX_CONNS", httpserver.DefaultMaxConns), "connections open at once, in all; -1 = no bound (env WHMCS_MCP_MAX_CONNS)")
 	fs.IntVar(&h.maxConnsPerAddr, "max-conns-per-addr", envInt("WHMCS_MCP_MAX_CONNS_PER_ADDR", httpserver.DefaultMaxConnsPerAddr), "connections open at once from one address; -1 = no bound, e.g. behind a reverse proxy whose address every caller has (env WHMCS_MCP_MAX_CONNS_PER_ADDR)")
 	fs.DurationVar(&h.shutdownTimeout, "shutdown-timeout", httpserver.DefaultShutdownTimeout, "on SIGTERM/SIGINT, how long calls in flight may take to finish before they are cancelled")
@@ -97,7 +106,23 @@ func (h *httpSettings) check() error {
 	if h.oauthAudience != "" && h.oauthIssuer == "" {
 		return errors.New("--oauth-audience needs --oauth-issuer")
 	}
+	if h.introspection() {
+		switch {
+		case h.oauthIssuer == "":
+			return errors.New("token introspection (--oauth-client-id, --oauth-introspection-url) needs --oauth-issuer")
+		case h.oauthClientID == "":
+			return errors.New("token introspection needs this server's client id at the issuer: --oauth-client-id (WHMCS_MCP_OAUTH_CLIENT_ID)")
+		case h.oauthClientSecret == "":
+			return errors.New("token introspection needs this server's client secret at the issuer in WHMCS_MCP_OAUTH_CLIENT_SECRET (there is no flag: flags show in ps)")
+		}
+	}
 	return nil
+}
+
+// introspection reports whether opaque access tokens are to be
+// introspected.
+func (h *httpSettings) introspection() bool {
+	return h.oauthClientID != "" || h.oauthIntrospectionURL != ""
 }
 
 // oauthVerifier reads the issuer's metadata and keys for --oauth-issuer,
@@ -129,7 +154,11 @@ func (h *httpSettings) oauthVerifier(ctx context.Context, auth *policy.Authentic
 	}
 	ctx, cancel := context.WithTimeout(ctx, oauth.DefaultHTTPTimeout)
 	defer cancel()
-	v, err := oauth.New(ctx, oauth.Config{Issuer: h.oauthIssuer, Audience: audience})
+	cfg := oauth.Config{Issuer: h.oauthIssuer, Audience: audience}
+	if h.introspection() {
+		cfg.Introspection = &oauth.IntrospectionConfig{URL: h.oauthIntrospectionURL, ClientID: h.oauthClientID, ClientSecret: h.oauthClientSecret}
+	}
+	v, err := oauth.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
@@ -214,8 +243,12 @@ func serveHTTPCommand(ctx context.Context, s *settings, h *httpSettings, stderr 
 		names = []string{anonymous.Name}
 	}
 	if verifier != nil {
-		a.log.Info("OAuth resource server: access tokens of the issuer for this audience are taken",
-			"issuer", verifier.Issuer(), "audience", verifier.Audience(), "jwks_uri", verifier.Metadata().JWKSURI)
+		attrs := []any{"issuer", verifier.Issuer(), "audience", verifier.Audience(), "jwks_uri", verifier.Metadata().JWKSURI}
+		if u := verifier.IntrospectionURL(); u != "" {
+			attrs = append(attrs, "introspection_endpoint", u, "client_id", h.oauthClientID,
+				"opaque_tokens", fmt.Sprintf("introspected, active ones cached up to %s (a revoked token works that long)", oauth.DefaultIntrospectionCacheTTL))
+		}
+		a.log.Info("OAuth resource server: access tokens of the issuer for this audience are taken", attrs...)
 	}
 	a.log.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "streamable", base+httpserver.PathMCP,
 		"sse", base+httpserver.PathSSE, "principals", strings.Join(names, ","), "version", version)

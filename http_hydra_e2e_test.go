@@ -150,9 +150,20 @@ func TestHTTPOAuthWithOryHydra(t *testing.T) {
 	}
 }
 
-// hydraToken gets an access token with the client-credentials grant,
+// hydraToken gets a JWT access token with the client-credentials grant,
 // authenticating with client_secret_basic.
 func hydraToken(t *testing.T, endpoint string, form url.Values) string {
+	t.Helper()
+	token := hydraAccessToken(t, endpoint, form)
+	if strings.Count(token, ".") != 2 {
+		t.Fatalf("Hydra issued an opaque token, not a JWT (STRATEGIES_ACCESS_TOKEN=jwt?): %s", token)
+	}
+	return token
+}
+
+// hydraAccessToken gets an access token, a JWT or opaque, with the
+// client-credentials grant, authenticating with client_secret_basic.
+func hydraAccessToken(t *testing.T, endpoint string, form url.Values) string {
 	t.Helper()
 	form.Set("grant_type", "client_credentials")
 	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
@@ -170,9 +181,6 @@ func hydraToken(t *testing.T, endpoint string, form url.Values) string {
 	}
 	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "bearer") {
 		t.Fatalf("Hydra's token endpoint: %s %s", resp.Status, body)
-	}
-	if strings.Count(tok.AccessToken, ".") != 2 {
-		t.Fatalf("Hydra issued an opaque token, not a JWT (STRATEGIES_ACCESS_TOKEN=jwt?): %s", tok.AccessToken)
 	}
 	return tok.AccessToken
 }
@@ -214,4 +222,84 @@ func tryFetchJSON(u string, out any) error {
 		return fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// TestHTTPOAuthOpaqueTokensWithOryHydra runs the binary as a resource
+// server of a real Ory Hydra issuing opaque access tokens (its default),
+// which the server checks at Hydra's token introspection endpoint (the
+// admin API's: Hydra's metadata names none; with --dev it asks no client
+// authentication, so the client id and secret given are sent and
+// ignored). A token for this server gets in, reads; one asked for without
+// this server's audience, and one revoked at Hydra, are refused (401).
+func TestHTTPOAuthOpaqueTokensWithOryHydra(t *testing.T) {
+	hydra := hydratest.Start(t, hydratest.Options{OpaqueAccessTokens: true})
+	t.Logf("Ory Hydra %s at %s (opaque access tokens), healthy %v after its start", hydra.Version, hydra.Issuer, hydra.Startup.Round(time.Millisecond))
+
+	dir := t.TempDir()
+	policyPath := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policyPath, []byte("principals:\n  - name: billing-bot\n    oauth_sub: "+hydraClientID+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auditPath := filepath.Join(dir, "audit.jsonl")
+	const rsSecret = "whmcs-mcp-introspection-secret"
+	_, sbURL := serveSandbox(t, sandbox.Options{})
+	p := startHTTP(t, append(sandboxEnv(sbURL), "WHMCS_MCP_AUDIT_LOG="+auditPath, "WHMCS_MCP_OAUTH_CLIENT_SECRET="+rsSecret),
+		"--policy", policyPath, "--oauth-issuer", hydra.Issuer,
+		"--oauth-introspection-url", hydra.IntrospectionEndpoint(), "--oauth-client-id", "whmcs-mcp")
+	resource := p.url + "/mcp"
+	hydra.CreateClient(t, hydratest.Client{ID: hydraClientID, Secret: hydraClientSecret,
+		Scope: "whmcs:read whmcs:write", Audience: []string{resource}})
+	var md struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	fetchJSON(t, hydra.Public+"/.well-known/openid-configuration", &md)
+
+	token := hydraAccessToken(t, md.TokenEndpoint, url.Values{"scope": {"whmcs:read whmcs:write"}, "audience": {resource}})
+	if strings.Count(token, ".") == 2 {
+		t.Fatalf("Hydra issued a JWT, not an opaque token (STRATEGIES_ACCESS_TOKEN=opaque?)")
+	}
+	s := connectHTTP(t, "streamable", p.url, token, nil)
+	if got := listNames(t, s); len(got) != len(tools.All(nil)) {
+		t.Errorf("an opaque whmcs:read whmcs:write token lists %v, want every tool", got)
+	}
+	if page := resultJSON(t, callTool(t, s, "get_clients_products", map[string]any{"clientid": 1})); page["total"] == nil || page["total"] == 0.0 {
+		t.Errorf("read: %v", page)
+	}
+	// A guarded write's preview, which the audit log records.
+	if preview := resultJSON(t, callTool(t, s, "update_client_product", map[string]any{"serviceid": 3, "status": "Suspended"})); preview["status"] != "confirmation_required" {
+		t.Fatalf("write: %v", preview)
+	}
+	audit, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(audit), `"principal":"billing-bot"`) || !strings.Contains(string(audit), `"sub":"`+hydraClientID+`"`) {
+		t.Errorf("the audit log does not name the principal and Hydra's sub:\n%s", audit)
+	}
+
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"hydra-e2e","version":"1"}}}`
+	// A token without this server's audience.
+	noAudience := hydraAccessToken(t, md.TokenEndpoint, url.Values{"scope": {"whmcs:read"}})
+	resp, body := postMCP(t, resource, noAudience, init)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "not meant for this server") {
+		t.Errorf("an opaque token without the audience: %s %s; want 401, not meant for this server", resp.Status, body)
+	}
+	// A token revoked at Hydra (RFC 7009) before its first use here.
+	revoked := hydraAccessToken(t, md.TokenEndpoint, url.Values{"scope": {"whmcs:read"}, "audience": {resource}})
+	req, _ := http.NewRequest(http.MethodPost, hydra.Public+"/oauth2/revoke", strings.NewReader(url.Values{"token": {revoked}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(hydraClientID, hydraClientSecret)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoking at Hydra: %v %v", resp, err)
+	}
+	resp, body = postMCP(t, resource, revoked, init)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "not active") {
+		t.Errorf("a revoked opaque token: %s %s; want 401, not active", resp.Status, body)
+	}
+
+	for _, secret := range []string{token, noAudience, revoked, rsSecret} {
+		if strings.Contains(string(audit), secret) || strings.Contains(p.log(), secret) {
+			t.Error("a token or the client secret is in the audit log or the server's log")
+		}
+	}
 }

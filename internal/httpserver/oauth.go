@@ -76,13 +76,23 @@ func (s *Server) authenticateOAuth(w *responseWriter, r *http.Request, token str
 	if err != nil {
 		var refusal *oauth.Error
 		reason := "the access token cannot be verified"
+		kind, msg := "wrong_credentials", "HTTP request with an access token that does not verify refused"
+		attrs := []any{"path", r.URL.Path}
 		if errors.As(err, &refusal) {
 			reason = refusal.Reason
+			if refusal.Detail != "" {
+				// What went wrong with the issuer (its introspection
+				// endpoint down, this server's client credentials
+				// refused) is the operator's to know, not the caller's,
+				// and a kind of its own so that it is logged.
+				kind, msg = "issuer_unavailable", "HTTP request with an opaque access token refused: the issuer's introspection endpoint cannot be asked"
+				attrs = append(attrs, "detail", refusal.Detail)
+			}
 		}
 		if key, ok := remoteKey(r.RemoteAddr); ok {
 			s.authFailures.fail(key, time.Now())
 		}
-		s.reqRefusals.add(remoteString(r), "wrong_credentials", "HTTP request with an access token that does not verify refused", "path", r.URL.Path, "reason", reason)
+		s.reqRefusals.add(remoteString(r), kind, msg, append(attrs, "reason", reason)...)
 		w.Header().Set("WWW-Authenticate", s.challenge(`error="invalid_token"`))
 		refuse(w, r, http.StatusUnauthorized, "401 Unauthorized: "+reason)
 		return nil

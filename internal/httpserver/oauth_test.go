@@ -40,7 +40,11 @@ type oauthWorld struct {
 	logs     *logBuffer
 }
 
-func newOAuthWorld(t *testing.T) *oauthWorld {
+func newOAuthWorld(t *testing.T) *oauthWorld { t.Helper(); return newOAuthWorldWith(t, nil) }
+
+// newOAuthWorldWith is newOAuthWorld with the Verifier's configuration
+// changed by configure.
+func newOAuthWorldWith(t *testing.T, configure func(*oauth.Config)) *oauthWorld {
 	t.Helper()
 	iss := oauthtest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -50,7 +54,11 @@ func newOAuthWorld(t *testing.T) *oauthWorld {
 	audience := "http://" + ln.Addr().String() + httpserver.PathMCP
 	// No bound on refetching the JWKS here: the rotation test rotates
 	// right after start-up (the bound has its own test in package oauth).
-	v, err := oauth.New(context.Background(), oauth.Config{Issuer: iss.URL, Audience: audience, RefetchInterval: -1})
+	cfg := oauth.Config{Issuer: iss.URL, Audience: audience, RefetchInterval: -1}
+	if configure != nil {
+		configure(&cfg)
+	}
+	v, err := oauth.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,4 +301,49 @@ func TestOAuthKeyRotation(t *testing.T) {
 	w.iss.Rotate(oauthtest.NewKey(t, "key-3", jose.RS256))
 	w.iss.Retire("key-1")
 	call(t, w.connect("streamable", w.tokenFromIssuer("whmcs:read"), nil), "get_products", nil)
+}
+
+// TestOAuthOpaqueTokensIntrospected: with token introspection, an opaque
+// token the issuer says is active for this server gets in; one it says is
+// not, or one it cannot be asked about (fail closed), is a clean 401, the
+// log saying what went wrong with the issuer without the token or secret.
+func TestOAuthOpaqueTokensIntrospected(t *testing.T) {
+	w := newOAuthWorldWith(t, func(c *oauth.Config) {
+		c.Introspection = &oauth.IntrospectionConfig{ClientID: oauthtest.ResourceServerID, ClientSecret: oauthtest.ResourceServerSecret}
+	})
+	token := w.iss.Opaque(w.iss.Claims(w.audience, "whmcs:read", "whmcs:write"))
+	if resp := w.post("/mcp", token, nil, initializeBody); resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("an active opaque token: %s %s", resp.Status, body)
+	}
+	other := w.iss.Opaque(w.iss.Claims("https://other.example.com/mcp", "whmcs:read"))
+	revoked := w.iss.Opaque(w.iss.Claims(w.audience, "whmcs:read"))
+	w.iss.Revoke(revoked)
+	down := w.iss.Opaque(w.iss.Claims(w.audience, "whmcs:read"))
+	for _, tc := range []struct {
+		name, token, want string
+		fail              oauthtest.Failure
+	}{
+		{"another audience", other, "not meant for this server", oauthtest.NoFailure},
+		{"revoked", revoked, "the access token is not active", oauthtest.NoFailure},
+		{"endpoint down", down, "401 Unauthorized: the access token cannot be checked now: the issuer's token introspection endpoint could not be reached", oauthtest.Fail500},
+	} {
+		w.iss.FailIntrospection(tc.fail)
+		resp := w.post("/mcp", tc.token, nil, initializeBody)
+		body, _ := io.ReadAll(resp.Body)
+		challenge := resp.Header.Get("WWW-Authenticate")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(challenge, `error="invalid_token"`) ||
+			!strings.Contains(string(body), tc.want) || strings.Contains(string(body), w.iss.URL) {
+			t.Errorf("%s: %s, WWW-Authenticate %q, body %q; want 401 invalid_token saying %q", tc.name, resp.Status, challenge, body, tc.want)
+		}
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, w.iss.URL+"/introspect: 500 Internal Server Error") {
+		t.Errorf("the log does not say what the introspection endpoint answered:\n%s", logs)
+	}
+	for _, secret := range []string{token, other, revoked, down, oauthtest.ResourceServerSecret} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
 }

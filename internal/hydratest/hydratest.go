@@ -1,8 +1,8 @@
 // Package hydratest runs a real Ory Hydra for tests: `hydra serve all` on
-// two loopback ports, in-memory storage, JWT access tokens. The binary is
-// the one WHMCS_MCP_TEST_HYDRA names; .ci/hydra builds it from the module
-// in ./build (Hydra's dependencies stay out of the project's go.mod) and
-// caches it. Without it a test is skipped, except under CI=true, where it
+// two loopback ports, in-memory storage, JWT (or opaque) access tokens.
+// The binary is the one WHMCS_MCP_TEST_HYDRA names; .ci/hydra builds it
+// from the module in ./build (Hydra's dependencies stay out of the
+// project's go.mod) and caches it. Without it a test is skipped, except under CI=true, where it
 // fails: CI must never pass a test it did not run.
 package hydratest
 
@@ -61,10 +61,28 @@ type Server struct {
 	done chan struct{}
 }
 
-// Start runs Hydra until the test ends: DSN=memory, JWT access tokens,
-// --dev (plain HTTP on loopback). Its output is logged if the test fails.
-func Start(t testing.TB) *Server {
+// Options change how Hydra is run.
+type Options struct {
+	// OpaqueAccessTokens has Hydra issue opaque access tokens (its
+	// default, STRATEGIES_ACCESS_TOKEN=opaque), checked through its token
+	// introspection endpoint, instead of JWTs.
+	OpaqueAccessTokens bool
+}
+
+// IntrospectionEndpoint returns the URL of Hydra's token introspection
+// endpoint (RFC 7662), on the admin API: with --dev it asks no client
+// authentication (and ignores any).
+func (s *Server) IntrospectionEndpoint() string { return s.Admin + "/admin/oauth2/introspect" }
+
+// Start runs Hydra until the test ends: DSN=memory, JWT access tokens
+// (opaque ones with opts' OpaqueAccessTokens), --dev (plain HTTP on
+// loopback). Its output is logged if the test fails.
+func Start(t testing.TB, opts ...Options) *Server {
 	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	bin := Binary(t)
 	version, err := exec.Command(bin, "version").CombinedOutput()
 	if err != nil {
@@ -72,7 +90,7 @@ func Start(t testing.TB) *Server {
 	}
 	var lastErr error
 	for range 3 { // a port taken between picking and binding: try others
-		s, err := start(bin)
+		s, err := start(bin, o)
 		if err == nil {
 			s.Version = firstField(string(version), "Version:")
 			t.Cleanup(func() {
@@ -89,7 +107,7 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-func start(bin string) (*Server, error) {
+func start(bin string, o Options) (*Server, error) {
 	public, admin, err := freePorts()
 	if err != nil {
 		return nil, err
@@ -103,6 +121,10 @@ func start(bin string) (*Server, error) {
 		out:    &logBuffer{},
 		done:   make(chan struct{}),
 	}
+	strategy := "jwt"
+	if o.OpaqueAccessTokens {
+		strategy = "opaque"
+	}
 	s.cmd = exec.Command(bin, "serve", "all", "--dev", "--sqa-opt-out")
 	// Only what Hydra needs: it reads its whole configuration from the
 	// environment, so nothing of the test's may leak in.
@@ -115,7 +137,7 @@ func start(bin string) (*Server, error) {
 		fmt.Sprintf("SERVE_PUBLIC_PORT=%d", public),
 		"SERVE_ADMIN_HOST=127.0.0.1",
 		fmt.Sprintf("SERVE_ADMIN_PORT=%d", admin),
-		"STRATEGIES_ACCESS_TOKEN=jwt",
+		"STRATEGIES_ACCESS_TOKEN=" + strategy,
 		"SECRETS_SYSTEM=" + hex.EncodeToString(secret),
 		"LOG_LEVEL=info",
 	}

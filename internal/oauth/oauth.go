@@ -1,6 +1,7 @@
 // Package oauth verifies OAuth 2.1 access tokens for a resource server: JWTs
 // signed by an authorization server (the issuer), whose keys come from the
-// JWKS its metadata names. It never issues tokens.
+// JWKS its metadata names, and, when configured, opaque tokens through the
+// issuer's token introspection endpoint (RFC 7662). It never issues tokens.
 //
 // The JOSE work (parsing, the algorithm allowlist, signatures, the claims'
 // times) is go-jose's; this package adds discovery, the audience and issuer
@@ -74,9 +75,16 @@ type Config struct {
 	// MaxKeyAge is how long fetched keys are used before a fetch; 0 =
 	// DefaultMaxKeyAge.
 	MaxKeyAge time.Duration
-	// HTTPClient fetches the metadata and the JWKS; nil = a client with
-	// DefaultHTTPTimeout.
+	// HTTPClient fetches the metadata and the JWKS, and calls the
+	// introspection endpoint; nil = a client with DefaultHTTPTimeout.
 	HTTPClient *http.Client
+	// Introspection, if set, has opaque access tokens (those that are not
+	// JWTs) checked at the issuer's introspection endpoint; nil = opaque
+	// tokens are refused (ErrOpaque).
+	Introspection *IntrospectionConfig
+	// Now is the clock of the tokens' times and of the introspection
+	// cache; nil = time.Now (tests set it).
+	Now func() time.Time
 }
 
 // Metadata is what the server uses of the issuer's Authorization Server
@@ -84,6 +92,9 @@ type Config struct {
 type Metadata struct {
 	Issuer  string `json:"issuer"`
 	JWKSURI string `json:"jwks_uri"`
+	// IntrospectionEndpoint is RFC 7662's endpoint, if the metadata names
+	// it (RFC 8414 §2).
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	// URL is where it was read.
 	URL string `json:"-"`
 }
@@ -98,20 +109,26 @@ type Token struct {
 
 // Error is a refused token. Its message says why in words fit for the
 // caller (it never repeats the token).
-type Error struct{ Reason string }
+type Error struct {
+	Reason string
+	// Detail, if any, is for the server's log only: what went wrong with
+	// the issuer (an address, a status). Never the token nor a secret.
+	Detail string
+}
 
 func (e *Error) Error() string { return e.Reason }
 
 func refused(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }
 
 // ErrOpaque is the refusal of a token that is not a JWT.
-var ErrOpaque = &Error{Reason: "the access token is not a JWT; this server verifies JWT access tokens only (configure the identity provider to issue JWT access tokens for this resource)"}
+var ErrOpaque = &Error{Reason: "the access token is not a JWT; this server verifies JWT access tokens only (configure the identity provider to issue JWT access tokens for this resource, or this server to introspect opaque tokens)"}
 
 // Verifier verifies access tokens. It is safe for concurrent use.
 type Verifier struct {
-	cfg      Config
-	metadata Metadata
-	keys     *keyCache
+	cfg        Config
+	metadata   Metadata
+	keys       *keyCache
+	introspect *introspector // nil: opaque tokens are refused
 }
 
 // New reads the issuer's metadata and its JWKS, and returns a Verifier; it
@@ -142,6 +159,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	md, err := Discover(ctx, cfg.HTTPClient, cfg.Issuer)
 	if err != nil {
 		return nil, err
@@ -157,6 +177,11 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err := v.keys.load(ctx); err != nil {
 		return nil, fmt.Errorf("the issuer's keys (jwks_uri %s): %w", md.JWKSURI, err)
 	}
+	if cfg.Introspection != nil {
+		if v.introspect, err = newIntrospector(ctx, &cfg, md); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 
@@ -165,6 +190,15 @@ func (v *Verifier) Issuer() string { return v.cfg.Issuer }
 
 // Audience returns the resource URI tokens must be meant for.
 func (v *Verifier) Audience() string { return v.cfg.Audience }
+
+// IntrospectionURL returns the token introspection endpoint opaque tokens
+// are checked at, or "" if they are refused.
+func (v *Verifier) IntrospectionURL() string {
+	if v.introspect == nil {
+		return ""
+	}
+	return v.introspect.url
+}
 
 // Metadata returns the issuer's metadata read by New.
 func (v *Verifier) Metadata() Metadata { return v.metadata }
@@ -321,9 +355,14 @@ func (c *claims) scopes() []string {
 // Verify checks an access token: a JWT signed with an allowed algorithm by
 // a key of the issuer's JWKS, with the issuer's iss, this server's audience
 // in aud, a sub, an exp not past and an nbf and iat not to come (each
-// within the leeway). A refusal is an *Error.
+// within the leeway). A token that is not a JWT is introspected if the
+// Verifier was configured to, else refused (ErrOpaque). A refusal is an
+// *Error.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if strings.Count(raw, ".") != 2 {
+		if v.introspect != nil {
+			return v.introspect.verify(ctx, raw)
+		}
 		return nil, ErrOpaque
 	}
 	tok, err := jwt.ParseSigned(raw, v.cfg.Algorithms)
@@ -368,7 +407,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if c.Subject == "" {
 		return nil, refused("the access token has no subject (sub)")
 	}
-	switch err := c.ValidateWithLeeway(jwt.Expected{Time: time.Now()}, v.cfg.Leeway); {
+	switch err := c.ValidateWithLeeway(jwt.Expected{Time: v.cfg.Now()}, v.cfg.Leeway); {
 	case errors.Is(err, jwt.ErrExpired):
 		return nil, refused("the access token has expired")
 	case errors.Is(err, jwt.ErrNotValidYet):
