@@ -89,7 +89,10 @@ func (s *Server) authenticateOAuth(w *responseWriter, r *http.Request, token str
 				attrs = append(attrs, "detail", refusal.Detail)
 			}
 		}
-		if key, ok := remoteKey(r.RemoteAddr); ok {
+		// A caller whose token could not be checked did nothing wrong:
+		// only tokens that do not verify spend its address's budget, so
+		// that an issuer's outage does not lock its hosts out after it.
+		if key, ok := remoteKey(r.RemoteAddr); ok && kind != "issuer_unavailable" {
 			s.authFailures.fail(key, time.Now())
 		}
 		s.reqRefusals.add(remoteString(r), kind, msg, append(attrs, "reason", reason)...)

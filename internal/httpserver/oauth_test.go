@@ -46,6 +46,13 @@ func newOAuthWorld(t *testing.T) *oauthWorld { t.Helper(); return newOAuthWorldW
 // changed by configure.
 func newOAuthWorldWith(t *testing.T, configure func(*oauth.Config)) *oauthWorld {
 	t.Helper()
+	return newOAuthServerWorld(t, configure, nil)
+}
+
+// newOAuthServerWorld is newOAuthWorldWith with the server's options
+// changed by mutate, after the world's own.
+func newOAuthServerWorld(t *testing.T, configure func(*oauth.Config), mutate func(*httpserver.Options)) *oauthWorld {
+	t.Helper()
 	iss := oauthtest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,6 +74,9 @@ func newOAuthWorldWith(t *testing.T, configure func(*oauth.Config)) *oauthWorld 
 		o.OAuth = v
 		o.AuthFailureRate = rate.Inf // the refusal tests send many bad tokens
 		o.Logger = logs.logger()
+		if mutate != nil {
+			mutate(o)
+		}
 	}})
 	return &oauthWorld{world: w, iss: iss, audience: audience, logs: logs}
 }
@@ -345,5 +355,34 @@ func TestOAuthOpaqueTokensIntrospected(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)
 		}
+	}
+}
+
+// TestIssuerOutageSpendsNoBudget: requests refused because the issuer's
+// introspection endpoint cannot be asked spend no address's budget of wrong
+// tokens, so that hosts get in as soon as the outage is over; wrong tokens
+// still do.
+func TestIssuerOutageSpendsNoBudget(t *testing.T) {
+	w := newOAuthServerWorld(t, func(c *oauth.Config) {
+		c.Introspection = &oauth.IntrospectionConfig{ClientID: oauthtest.ResourceServerID, ClientSecret: oauthtest.ResourceServerSecret}
+	}, func(o *httpserver.Options) { o.AuthFailureRate, o.AuthFailureBurst = 0.001, 3 })
+	token := w.iss.Opaque(w.iss.Claims(w.audience, "whmcs:read"))
+	w.iss.FailIntrospection(oauthtest.Fail500)
+	for range 10 {
+		if resp := w.post("/mcp", token, nil, initializeBody); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("during the outage: %s, want 401", resp.Status)
+		}
+	}
+	w.iss.FailIntrospection(oauthtest.NoFailure)
+	if resp := w.post("/mcp", token, nil, initializeBody); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the outage: %s, want the active token let in", resp.Status)
+	}
+	wrong := w.iss.Opaque(w.iss.Claims("https://other.example.com/mcp", "whmcs:read"))
+	codes := map[int]int{}
+	for range 5 {
+		codes[w.post("/mcp", wrong, nil, initializeBody).StatusCode]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 {
+		t.Errorf("5 wrong tokens with a budget of 3: %v, want some 429", codes)
 	}
 }
