@@ -10,12 +10,9 @@ import (
 	"github.com/whmcs-mcp/whmcs-mcp/policy/ledgertest"
 )
 
-func TestMemoryLedger(t *testing.T) {
-	l := policy.NewMemoryLedger()
-	ledgertest.Run(t, l, l)
-}
-
-func TestFileLedger(t *testing.T) {
+// twoFileHandles opens one SQLite state file twice, as two processes would.
+func twoFileHandles(t *testing.T) (*policy.FileLedger, *policy.FileLedger) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.db")
 	a, err := policy.OpenFileLedger(path)
 	if err != nil {
@@ -26,6 +23,16 @@ func TestFileLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func TestMemoryLedger(t *testing.T) {
+	l := policy.NewMemoryLedger()
+	ledgertest.Run(t, l, l)
+}
+
+func TestFileLedger(t *testing.T) {
+	a, b := twoFileHandles(t)
 	ledgertest.Run(t, a, b)
 }
 
@@ -35,16 +42,7 @@ func TestMemoryApprovals(t *testing.T) {
 }
 
 func TestFileApprovals(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
-	a, err := policy.OpenFileLedger(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := policy.OpenFileLedger(path) // a second process's handle
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
+	a, b := twoFileHandles(t)
 	ledgertest.RunApprovals(t, a, b)
 }
 
@@ -54,16 +52,7 @@ func TestMemorySessions(t *testing.T) {
 }
 
 func TestFileSessions(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
-	a, err := policy.OpenFileLedger(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := policy.OpenFileLedger(path) // a second process's handle
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
+	a, b := twoFileHandles(t)
 	ledgertest.RunSessions(t, a, b)
 }
 
