@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/whmcs-mcp/whmcs-mcp/internal/approvalweb"
+	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 )
 
@@ -78,6 +79,9 @@ Flags:
 	}
 	srv := &http.Server{Handler: pages, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
+	if !httpserver.IsLoopback(ln.Addr()) && !secure {
+		a.log.Warn("serving the approval pages over plain HTTP on a non-loopback address: approver tokens and sessions cross the network in clear text; put a TLS-terminating proxy in front and pass --secure-cookies")
+	}
 	a.log.Info("serving the approval pages", "url", "http://"+ln.Addr().String()+approvalweb.PathApprovals)
 	return serveUntil(ctx, srv, ln, 10*time.Second)
 }
