@@ -39,11 +39,16 @@ func TestBrowserShowsAPageAndTakesAScreenshot(t *testing.T) {
 	}
 }
 
-// TestNoBrowser runs TestNoBrowserHelper in a child process without a
-// browser: it fails under CI=true and skips elsewhere.
+// TestNoBrowser runs itself in a child process without a browser, where New
+// must fail under CI=true and skip elsewhere.
 func TestNoBrowser(t *testing.T) {
+	if os.Getenv("BROWSERTEST_HELPER") == "1" { // the child
+		New(t)
+		t.Error("New returned without a browser")
+		return
+	}
 	for _, ci := range []string{"true", ""} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestNoBrowserHelper$", "-test.v")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNoBrowser$", "-test.v")
 		cmd.Env = append(os.Environ(), "BROWSERTEST_HELPER=1", "CI="+ci,
 			"WHMCS_MCP_TEST_CHROMIUM="+filepath.Join(t.TempDir(), "no-chromium"))
 		out, err := cmd.CombinedOutput()
@@ -54,12 +59,4 @@ func TestNoBrowser(t *testing.T) {
 			t.Errorf("without CI and without a browser: want a skip that says what to install, got %v:\n%s", err, out)
 		}
 	}
-}
-
-func TestNoBrowserHelper(t *testing.T) {
-	if os.Getenv("BROWSERTEST_HELPER") != "1" {
-		t.Skip("run by TestNoBrowser")
-	}
-	New(t)
-	t.Error("New returned without a browser")
 }
