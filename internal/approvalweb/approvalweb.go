@@ -21,15 +21,18 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/whmcs-mcp/whmcs-mcp/internal/httpserver"
 	"github.com/whmcs-mcp/whmcs-mcp/policy"
 	"github.com/whmcs-mcp/whmcs-mcp/tools"
 )
@@ -97,7 +100,7 @@ type Handler struct {
 	mux      *http.ServeMux
 	sessions policy.SessionStore
 	ttl      time.Duration
-	failures *failureBudget
+	failures *httpserver.FailureBudget
 	csrf     *http.CrossOriginProtection
 }
 
@@ -130,7 +133,7 @@ func New(opts Options) *Handler {
 	if h.sessions == nil {
 		h.sessions = policy.NewMemorySessions(h.now)
 	}
-	h.failures = &failureBudget{limiters: map[string]*rate.Limiter{}}
+	h.failures = httpserver.NewFailureBudget(rate.Every(signInEvery), signInBurst)
 	h.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("approval pages: cross-site request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
 		h.plain(w, http.StatusForbidden, "Refused: a cross-site request. Use the form on this site.")
@@ -222,8 +225,8 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddr(r)
-	if !h.failures.allowed(addr) {
-		w.Header().Set("Retry-After", "10")
+	if wait := h.failures.Wait(r.RemoteAddr); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		h.plain(w, http.StatusTooManyRequests, "Too many failed sign-ins from your address; wait a little and try again.")
 		return
 	}
@@ -244,14 +247,14 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
 	if h.opts.IsMCPToken != nil && h.opts.IsMCPToken(token) {
-		h.failures.failed(addr)
+		h.failures.Fail(r.RemoteAddr)
 		h.log.Warn("approval pages: sign-in with an MCP principal's bearer token refused", "addr", addr)
 		retry(http.StatusUnauthorized, "This is an MCP client's bearer token, not an approver's: approvers sign in with a token of their own.")
 		return
 	}
 	name, ok := h.opts.Approvals.SignIn(token)
 	if !ok {
-		h.failures.failed(addr)
+		h.failures.Fail(r.RemoteAddr)
 		h.log.Warn("approval pages: sign-in refused: not an approver's token", "addr", addr)
 		retry(http.StatusUnauthorized, "That is not an approver's token.")
 		return
@@ -457,34 +460,3 @@ func randomToken() string {
 type session struct {
 	id, approver, csrf string
 }
-
-// failureBudget bounds failed sign-ins per address, as the MCP endpoint
-// bounds wrong bearer tokens.
-type failureBudget struct {
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
-}
-
-func (f *failureBudget) limiter(addr string) *rate.Limiter {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l := f.limiters[addr]
-	if l == nil {
-		if len(f.limiters) >= 10_000 {
-			for k, v := range f.limiters {
-				if v.Tokens() >= signInBurst {
-					delete(f.limiters, k)
-				}
-			}
-		}
-		l = rate.NewLimiter(rate.Every(signInEvery), signInBurst)
-		f.limiters[addr] = l
-	}
-	return l
-}
-
-// allowed reports whether addr has failures left.
-func (f *failureBudget) allowed(addr string) bool { return f.limiter(addr).Tokens() >= 1 }
-
-// failed spends one of addr's failures.
-func (f *failureBudget) failed(addr string) { f.limiter(addr).Allow() }

@@ -292,3 +292,32 @@ func (a *authThrottle) evict(now time.Time) {
 		delete(a.buckets, fullest)
 	}
 }
+
+// FailureBudget is the per-address budget of authentication failures that
+// /mcp keeps, for other pages that take credentials (the approval pages'
+// sign-in): an address (an IPv4 address, an IPv6 /64) that has spent it
+// waits before its next attempt is even looked at.
+type FailureBudget struct{ t *authThrottle }
+
+// NewFailureBudget returns a budget of burst failures at once, refilled at
+// r a second.
+func NewFailureBudget(r rate.Limit, burst int) *FailureBudget {
+	return &FailureBudget{t: newAuthThrottle(r, burst)}
+}
+
+// Wait returns how long the remote address ("ip:port") must wait for its
+// next attempt: 0 while its budget allows one.
+func (b *FailureBudget) Wait(remoteAddr string) time.Duration {
+	key, ok := remoteKey(remoteAddr)
+	if !ok {
+		return 0
+	}
+	return b.t.wait(key, time.Now())
+}
+
+// Fail spends one failure of the remote address's budget.
+func (b *FailureBudget) Fail(remoteAddr string) {
+	if key, ok := remoteKey(remoteAddr); ok {
+		b.t.fail(key, time.Now())
+	}
+}
