@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -18,12 +19,17 @@ import (
 // caller with every client in scope. The approval pages re-read a stored
 // request's preview with it.
 func Operations(wc *whmcs.Client) func(ctx context.Context, tool string, args json.RawMessage) (*Operation, error) {
-	handlers := map[string]Tool{}
-	for _, t := range All(&Deps{WHMCS: wc, Gate: capturer{}}) {
-		handlers[t.Name] = t
-	}
+	// The tools are made on first use: most servers never re-read a
+	// request, and start-up should not pay for a second set.
+	handlers := sync.OnceValue(func() map[string]Tool {
+		out := map[string]Tool{}
+		for _, t := range All(&Deps{WHMCS: wc, Gate: capturer{}}) {
+			out[t.Name] = t
+		}
+		return out
+	})
 	return func(ctx context.Context, tool string, args json.RawMessage) (*Operation, error) {
-		t, ok := handlers[tool]
+		t, ok := handlers()[tool]
 		if !ok || t.Kind != Write {
 			return nil, fmt.Errorf("%q is not a write tool", tool)
 		}
